@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest memory map: regions and bounds-checked translation (freestanding). */
+#include <string.h>
+
+#include "virtio-backend/error.h"
+#include "virtio-backend/mem.h"
+#include "internal/check.h"
+#include "internal/compiler.h"
+#include "mem-internal.h"
+
+VB_EXPORT int vb_mem_init(struct vb_mem *mem, struct vb_mem_region *regions, uint32_t max)
+{
+	if (!mem || !regions || max == 0)
+		return -EINVAL;
+	mem->regions = regions;
+	mem->n_regions = 0;
+	mem->max_regions = max;
+	mem->generation = 0;
+	return 0;
+}
+
+/* True if [a, a + alen) and [b, b + blen) share a byte. Compares last bytes, which exist
+ * and do not wrap for both ranges (checked by the caller), while one past the end may. */
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a <= b + (blen - 1) && b <= a + (alen - 1);
+}
+
+VB_EXPORT int vb_mem_add(struct vb_mem *mem, const struct vb_mem_region *r)
+{
+	struct vb_mem_region nr;
+
+	if (!mem || !r || r->size == 0 || !r->host_ptr ||
+	    !(r->flags & (VB_MEM_F_READ | VB_MEM_F_WRITE)))
+		return -EINVAL;
+	nr = *r;
+	if (!(nr.flags & VB_MEM_F_RING_ADDR))
+		nr.ring_addr = nr.guest_addr;
+	/* The last byte must be addressable: base + size - 1 must not wrap. */
+	if (nr.size - 1 > UINT64_MAX - nr.guest_addr || nr.size - 1 > UINT64_MAX - nr.ring_addr ||
+	    nr.size - 1 > UINTPTR_MAX - (uintptr_t)nr.host_ptr)
+		return -EOVERFLOW;
+	for (uint32_t i = 0; i < mem->n_regions; i++) {
+		const struct vb_mem_region *o = &mem->regions[i];
+
+		if (ranges_overlap(nr.guest_addr, nr.size, o->guest_addr, o->size))
+			return -EINVAL;
+		if (ranges_overlap(nr.ring_addr, nr.size, o->ring_addr, o->size))
+			return -EINVAL;
+	}
+	if (mem->n_regions >= mem->max_regions)
+		return -ENOSPC;
+	mem->regions[mem->n_regions++] = nr;
+	mem->generation++;
+	return 0;
+}
+
+VB_EXPORT int vb_mem_remove(struct vb_mem *mem, uint64_t guest_addr)
+{
+	if (!mem)
+		return -EINVAL;
+	for (uint32_t i = 0; i < mem->n_regions; i++) {
+		if (mem->regions[i].guest_addr != guest_addr)
+			continue;
+		mem->regions[i] = mem->regions[--mem->n_regions];
+		mem->generation++;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+VB_EXPORT void vb_mem_clear(struct vb_mem *mem)
+{
+	mem->n_regions = 0;
+	mem->generation++;
+}
+
+static uint32_t dir_flag(enum vb_dir dir)
+{
+	return dir == VB_DIR_DEV_WRITE ? VB_MEM_F_WRITE : VB_MEM_F_READ;
+}
+
+VB_EXPORT int vb_mem_map(const struct vb_mem *mem, uint64_t gpa, uint32_t len, enum vb_dir dir,
+			 struct vb_iov *iov, unsigned int iov_num)
+{
+	if (VB_UNLIKELY(len == 0))
+		return -EINVAL;
+	return vbi_mem_map(mem, gpa, len, dir_flag(dir), iov, iov_num);
+}
+
+static int map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
+		   bool ring, void **out)
+{
+	if (len == 0)
+		return -EINVAL;
+	if (len - 1 > UINT64_MAX - addr)
+		return -EOVERFLOW;
+	for (uint32_t i = 0; i < mem->n_regions; i++) {
+		const struct vb_mem_region *r = &mem->regions[i];
+		uint64_t base = ring ? r->ring_addr : r->guest_addr;
+
+		if (!vbi_range_inside(addr, len, base, r->size))
+			continue;
+		if ((r->flags & need) != need)
+			return -EFAULT;
+		*out = (uint8_t *)r->host_ptr + (addr - base);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+VB_EXPORT int vb_mem_map_ring(const struct vb_mem *mem, uint64_t addr, uint64_t len, void **out)
+{
+	return map_one(mem, addr, len, VB_MEM_F_READ | VB_MEM_F_WRITE, true, out);
+}
+
+VB_EXPORT int vb_mem_map_contig(const struct vb_mem *mem, uint64_t gpa, uint64_t len,
+				enum vb_dir dir, void **out)
+{
+	return map_one(mem, gpa, len, dir_flag(dir), false, out);
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layout-independent virtqueue code: the public entry points dispatch to the split or packed
+ * ring bodies, and the sticky-error, notification and position logic lives here once.
+ */
+#include <string.h>
+
+#include "vq-internal.h"
+#include "virtio-backend/error.h"
+#include "internal/log.h"
+
+VB_COLD int vbi_vq_fail(struct vb_vq *vq, int err, const char *why)
+{
+	VBI_STAT_ADD(vq, errors, 1);
+	if (vq->flags & VBI_VQ_BROKEN)
+		return err;
+	vq->flags |= VBI_VQ_BROKEN;
+	vq->err = err;
+	/* Logged once per queue and condition: the first violation breaks the queue. */
+	vbi_log(VB_LOG_WARN, why);
+	vb_dev_set_needs_reset(vq->dev);
+	return err;
+}
+
+#if VB_CONFIG_PACKED
+#define IS_PACKED(vq)	((vq)->flags & VBI_VQ_PACKED)
+#else
+#define IS_PACKED(vq)	0
+#endif
+
+/* Entry check shared by every data-path call: broken first, then not live. */
+static inline int vq_usable(const struct vb_vq *vq)
+{
+	if (VB_UNLIKELY(vq->flags & VBI_VQ_BROKEN))
+		return -ENOTRECOVERABLE;
+	if (VB_UNLIKELY(!(vq->flags & VBI_VQ_LIVE)))
+		return -EAGAIN;
+	return 0;
+}
+
+VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
+{
+	int ret = vq_usable(vq);
+
+	if (VB_UNLIKELY(ret))
+		return ret;
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq))
+		ret = vbi_packed_pop(vq, chain);
+	else
+#endif
+		ret = vbi_split_pop(vq, chain);
+	if (ret > 0)
+		VBI_STAT_ADD(vq, popped, 1);
+	return ret;
+}
+
+VB_EXPORT int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int n)
+{
+	unsigned int got = 0;
+	int ret = vq_usable(vq);
+
+	if (VB_UNLIKELY(ret))
+		return ret;
+	while (got < n) {
+#if VB_CONFIG_PACKED
+		if (IS_PACKED(vq))
+			ret = vbi_packed_pop(vq, &chains[got]);
+		else
+#endif
+			ret = vbi_split_pop(vq, &chains[got]);
+		if (ret <= 0)
+			break;
+		got++;
+	}
+	VBI_STAT_ADD(vq, popped, got);
+	/* Chains already popped are handed out; a violation then shows on the next call. */
+	return got ? (int)got : ret;
+}
+
+static int push_n(struct vb_vq *vq, const struct vb_chain *chains, const uint32_t *written,
+		  unsigned int n)
+{
+	int ret = vq_usable(vq);
+
+	if (VB_UNLIKELY(ret))
+		return ret;
+	for (unsigned int i = 0; i < n; i++)
+		if (VB_UNLIKELY(written[i] > chains[i].write_len))
+			return -EINVAL;
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq))
+		ret = vbi_packed_push(vq, chains, written, n);
+	else
+#endif
+		ret = vbi_split_push(vq, chains, written, n);
+	if (ret == 0)
+		VBI_STAT_ADD(vq, pushed, n);
+	return ret;
+}
+
+VB_EXPORT int vb_vq_push(struct vb_vq *vq, const struct vb_chain *chain, uint32_t written)
+{
+	return push_n(vq, chain, &written, 1);
+}
+
+VB_EXPORT int vb_vq_push_batch(struct vb_vq *vq, const struct vb_chain *chains,
+			       const uint32_t *written, unsigned int n)
+{
+	if (n == 0)
+		return 0;
+	return push_n(vq, chains, written, n);
+}
+
+VB_EXPORT bool vb_vq_should_notify(struct vb_vq *vq)
+{
+	bool ret;
+
+	if (vq_usable(vq))
+		return false;
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq))
+		ret = vbi_packed_should_notify(vq);
+	else
+#endif
+		ret = vbi_split_should_notify(vq);
+	if (!ret)
+		VBI_STAT_ADD(vq, suppressed, 1);
+	return ret;
+}
+
+VB_EXPORT int vb_vq_notify(struct vb_vq *vq)
+{
+	int ret;
+
+	if (!vb_vq_should_notify(vq))
+		return 0;
+	ret = vq->dev->tops->notify(vq->dev->transport, vq->index);
+	if (ret < 0)
+		return ret;
+	VBI_STAT_ADD(vq, notified, 1);
+	return 1;
+}
+
+VB_EXPORT void vb_vq_disable_kicks(struct vb_vq *vq)
+{
+	if (vq_usable(vq) || (vq->flags & VBI_VQ_KICKS_OFF))
+		return;
+	vq->flags |= VBI_VQ_KICKS_OFF;
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq))
+		vbi_packed_set_kicks(vq, false);
+	else
+#endif
+		vbi_split_set_kicks(vq, false);
+}
+
+VB_EXPORT bool vb_vq_enable_kicks(struct vb_vq *vq)
+{
+	if (vq_usable(vq))
+		return false;
+	vq->flags &= (uint16_t)~VBI_VQ_KICKS_OFF;
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq)) {
+		vbi_packed_set_kicks(vq, true);
+		return vbi_packed_has_avail(vq);
+	}
+#endif
+	vbi_split_set_kicks(vq, true);
+	return vbi_split_has_avail(vq);
+}
+
+VB_EXPORT void vb_vq_get_pos(const struct vb_vq *vq, struct vb_vq_pos *pos)
+{
+	pos->avail_idx = vq->last_avail;
+	pos->used_idx = vq->used_idx;
+	pos->avail_wrap = vq->avail_wrap != 0;
+	pos->used_wrap = vq->used_wrap != 0;
+}
+
+VB_EXPORT int vb_vq_set_pos(struct vb_vq *vq, const struct vb_vq_pos *pos)
+{
+	/* Packed positions are slots; the layout may not be known yet, so bound by the size
+	 * the driver chose (or the maximum) and re-check at start. */
+	uint16_t num = vq->num ? vq->num : (vq->num_set ? vq->num_set : vq->num_max);
+
+	if (IS_PACKED(vq) && (pos->avail_idx >= num || pos->used_idx >= num))
+		return -EINVAL;
+	vq->last_avail = pos->avail_idx;
+	vq->shadow_avail = pos->avail_idx;
+	vq->used_idx = pos->used_idx;
+	vq->avail_wrap = pos->avail_wrap;
+	vq->used_wrap = pos->used_wrap;
+	vq->flags &= (uint16_t)~VBI_VQ_SIGNALLED_VALID;
+	return 0;
+}
+
+VB_EXPORT int vb_vq_error(const struct vb_vq *vq)
+{
+	return vq->err;
+}
+
+VB_EXPORT uint16_t vb_vq_index(const struct vb_vq *vq)
+{
+	return vq->index;
+}
+
+VB_EXPORT uint16_t vb_vq_num(const struct vb_vq *vq)
+{
+	return vq->num ? vq->num : vq->num_set;
+}
+
+VB_EXPORT struct vb_dev *vb_vq_dev(const struct vb_vq *vq)
+{
+	return vq->dev;
+}
+
+VB_EXPORT bool vb_vq_is_ready(const struct vb_vq *vq)
+{
+	return vq_usable(vq) == 0;
+}
+
+VB_EXPORT void vb_vq_get_stats(const struct vb_vq *vq, struct vb_vq_stats *st)
+{
+#if VB_CONFIG_STATS
+	*st = vq->stats;
+#else
+	(void)vq;
+	memset(st, 0, sizeof(*st));
+#endif
+}
+
+int vbi_vq_start(struct vb_vq *vq, uint64_t features)
+{
+	uint16_t flags = vq->flags & (VBI_VQ_ENABLED | VBI_VQ_BROKEN);
+	int ret;
+
+	if (features & VB_BIT(VB_VIRTIO_F_RING_PACKED))
+		flags |= VBI_VQ_PACKED;
+	if (features & VB_BIT(VB_VIRTIO_F_EVENT_IDX))
+		flags |= VBI_VQ_EVENT_IDX;
+	if (features & VB_BIT(VB_VIRTIO_F_INDIRECT_DESC))
+		flags |= VBI_VQ_INDIRECT;
+	if (features & VB_BIT(VB_VIRTIO_F_IN_ORDER))
+		flags |= VBI_VQ_IN_ORDER;
+	vq->flags = flags;
+	vq->num = vq->num_set;
+#if VB_CONFIG_PACKED
+	if (flags & VBI_VQ_PACKED)
+		ret = vbi_packed_map(vq);
+	else
+#endif
+		ret = vbi_split_map(vq);
+	if (ret < 0) {
+		vq->num = 0;
+		return ret;
+	}
+	vq->shadow_avail = vq->last_avail;
+	vq->flags |= VBI_VQ_LIVE;
+	return 0;
+}
+
+void vbi_vq_stop(struct vb_vq *vq)
+{
+	vq->flags &= (uint16_t)~(VBI_VQ_LIVE | VBI_VQ_KICKS_OFF | VBI_VQ_SIGNALLED_VALID);
+}
+
+void vbi_vq_clear(struct vb_vq *vq)
+{
+	vq->flags = 0;
+	vq->err = 0;
+	vq->num = 0;
+	vq->num_set = 0;
+	vq->last_avail = vq->shadow_avail = vq->used_idx = vq->signalled_used = 0;
+	/* virtio 1.2, 2.8.1: both wrap counters start at 1. */
+	vq->avail_wrap = vq->used_wrap = 1;
+	vq->desc_addr = vq->driver_addr = vq->device_addr = 0;
+	memset(&vq->ring, 0, sizeof(vq->ring));
+}
+
+VB_EXPORT uint64_t vb_vq_legacy_layout(uint16_t num, uint32_t align, uint64_t base,
+				       uint64_t *desc, uint64_t *driver, uint64_t *device)
+{
+	uint64_t avail_end, used_off, total;
+
+	if (num == 0 || (num & (num - 1)) || align < 4 || (align & (align - 1)))
+		return 0;
+	/* virtio 1.2, 2.7.2 "Legacy Interfaces: A Note on Virtqueue Layout". */
+	avail_end = 16u * (uint64_t)num + 6u + 2u * (uint64_t)num;
+	used_off = (avail_end + align - 1) & ~(uint64_t)(align - 1);
+	total = used_off + 6u + 8u * (uint64_t)num;
+	if (total - 1 > UINT64_MAX - base)
+		return 0;
+	*desc = base;
+	*driver = base + 16u * (uint64_t)num;
+	*device = base + used_off;
+	return total;
+}

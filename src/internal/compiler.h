@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Compiler specifics, GCC/Clang. Another compiler gets its own branch here. */
+#ifndef VB_INTERNAL_COMPILER_H
+#define VB_INTERNAL_COMPILER_H
+
+#if defined(__GNUC__) || defined(__clang__)
+#define VB_LIKELY(x)		__builtin_expect(!!(x), 1)
+#define VB_UNLIKELY(x)		__builtin_expect(!!(x), 0)
+#define VB_COLD			__attribute__((cold, noinline))
+#define VB_ALWAYS_INLINE	inline __attribute__((always_inline))
+#define VB_NOINLINE		__attribute__((noinline))
+#define VB_EXPORT		__attribute__((visibility("default")))
+#else
+#error "libvirtio-backend: add this compiler to src/internal/compiler.h"
+#endif
+
+#define VB_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#endif
