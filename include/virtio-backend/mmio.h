@@ -34,7 +34,10 @@ struct vb_mmio;
 /** @brief What the register file needs from its host. */
 struct vb_mmio_host_ops {
 	uint32_t version;	/**< VB_MMIO_HOST_OPS_V1 */
-	/** Drive the device's interrupt line: level is true while InterruptStatus != 0. Required. */
+	/** Drive the device's interrupt line: level is true while InterruptStatus != 0. Required.
+	 *  Called for every event (true) and when the last bit is acknowledged (false); it may
+	 *  run on the thread that completes requests as well as on the vCPU's, so the host
+	 *  serialises its calls (the register file re-checks the status after lowering). */
 	void (*set_irq)(void *host, bool level);
 	/** A QueueNotify write: if set, the host decides when to call vb_dev_kick() (e.g. from
 	 *  a worker); if NULL the register file calls vb_dev_kick() at once. */
@@ -70,7 +73,10 @@ int vb_mmio_init(void *storage, size_t storage_len, const struct vb_mmio_host_op
 /**
  * @brief Attach the device the register file serves (built with vb_mmio_transport_ops and
  * this register file as its transport context).
- * @return 0, or -EINVAL.
+ *
+ * Sets the device's transport feature mask: VIRTIO_F_VERSION_1 forced, VIRTIO_F_SR_IOV and
+ * VIRTIO_F_NOTIF_CONFIG_DATA forbidden (a host that changes the mask later keeps these).
+ * @return 0, or -EINVAL (NULL argument, or @p dev not built that way).
  * Context: control path.
  */
 int vb_mmio_attach(struct vb_mmio *mmio, struct vb_dev *dev);
