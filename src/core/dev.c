@@ -140,13 +140,17 @@ static int activate(struct vb_dev *dev)
 		ret = vbi_vq_start(vq, dev->driver_features);
 		if (ret < 0) {
 			vbi_vq_fail(vq, ret, "queue rings do not map at DRIVER_OK");
-			return ret;
+			break;
 		}
 	}
-	if (dev->ops->activate)
+	if (ret == 0 && dev->ops->activate)
 		ret = dev->ops->activate(dev, dev->driver_features);
-	if (ret < 0)
+	if (ret < 0) {
+		/* The model is not active: stop every queue so that no kick reaches it. */
+		for (uint16_t i = 0; i < dev->num_queues; i++)
+			vbi_vq_stop(&dev->vqs[i]);
 		vb_dev_set_needs_reset(dev);
+	}
 	return ret;
 }
 
@@ -330,9 +334,19 @@ VB_EXPORT int vb_dev_queue_enable(struct vb_dev *dev, uint16_t qidx, bool enable
 	if (num == 0 || num > vq->num_max ||
 	    (!queue_is_packed(dev) && (num & (num - 1)) != 0))
 		return -EPROTO;
+	if (!(dev->status & VB_VIRTIO_S_DRIVER_OK)) {
+		/* dev.h: enabling checks the alignment and that the rings map now, so a bad
+		 * address fails here and the queue stays disabled. It goes live at DRIVER_OK
+		 * (activate()), which maps the rings again in case the memory map changed. */
+		ret = vbi_vq_start(vq, (dev->status & VB_VIRTIO_S_FEATURES_OK) ?
+				   dev->driver_features : 0);
+		vbi_vq_stop(vq);
+		if (ret < 0)
+			return ret;
+		vq->flags |= VBI_VQ_ENABLED;
+		return 0;
+	}
 	vq->flags |= VBI_VQ_ENABLED;
-	if (!(dev->status & VB_VIRTIO_S_DRIVER_OK))
-		return 0;	/* goes live at DRIVER_OK (activate()) */
 	if (vq->flags & VBI_VQ_LIVE)
 		return 0;
 	ret = vbi_vq_start(vq, dev->driver_features);

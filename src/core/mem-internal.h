@@ -8,9 +8,10 @@
 #include "internal/compiler.h"
 
 /* @satisfy{VB-REQ-MEM-003} @satisfy{VB-REQ-MEM-004}: every byte of [gpa, gpa + len) lies in
- * a region that allows need (VB_MEM_F_READ/WRITE); one iovec per region crossed. */
-static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
-					uint32_t need, struct vb_iov *iov, unsigned int iov_num)
+ * a region that allows need (VB_MEM_F_READ/WRITE); one iovec per region crossed. The full
+ * check; vbi_mem_map() below tries the common case first and falls back to this. */
+static VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
+				    uint32_t need, struct vb_iov *iov, unsigned int iov_num)
 {
 	const struct vb_mem_region *regions = mem->regions;
 	const uint32_t n_regions = mem->n_regions;
@@ -44,6 +45,35 @@ static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, 
 			return (int)n;
 		gpa += take;	/* does not wrap: the whole range was checked above */
 	}
+}
+
+/*
+ * The same contract as vbi_mem_map_full(), inlined into the ring walkers. Fast path: the
+ * buffer lies wholly inside the first region that contains gpa, and that region allows
+ * need. Regions never wrap (vb_mem_add() checks base + size - 1), so neither does
+ * [gpa, gpa + len) then, and the full check would return this same single iovec. Anything
+ * else (a crossing, a fault, a wrap, no room) takes the full path, which decides the error
+ * from the start, so every check and every return code stay as they were.
+ */
+static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
+					uint32_t need, struct vb_iov *iov, unsigned int iov_num)
+{
+	const struct vb_mem_region *r = mem->regions;
+	const struct vb_mem_region *const end = r + mem->n_regions;
+
+	for (; r != end; r++) {
+		const uint64_t off = gpa - r->guest_addr;
+
+		if (off < r->size) {	/* no-wrap form, as in the full path */
+			if (VB_LIKELY(len <= r->size - off && (r->flags & need) && iov_num)) {
+				iov[0].base = (uint8_t *)r->host_ptr + off;
+				iov[0].len = len;
+				return 1;
+			}
+			break;
+		}
+	}
+	return vbi_mem_map_full(mem, gpa, len, need, iov, iov_num);
 }
 
 #endif

@@ -88,8 +88,14 @@ struct vb_dev {
 /*
  * Record a protocol violation: the first one is kept, the queue is broken, the device shows
  * NEEDS_RESET (and the transport is told). Returns err for tail calls. Defined in vq.c.
+ * The reason string is compiled out with logging, so small builds carry no message text.
  */
-VB_COLD int vbi_vq_fail(struct vb_vq *vq, int err, const char *why);
+VB_COLD int vbi_vq_break(struct vb_vq *vq, int err, const char *why);
+#if VB_CONFIG_LOG
+#define vbi_vq_fail(vq, err, why)	vbi_vq_break((vq), (err), (why))
+#else
+#define vbi_vq_fail(vq, err, why)	vbi_vq_break((vq), (err), (const char *)0)
+#endif
 
 /* Make a queue live with the negotiated features, or stop it (dev.c calls these). */
 int vbi_vq_start(struct vb_vq *vq, uint64_t features);

@@ -9,7 +9,7 @@
 #include "virtio-backend/error.h"
 #include "internal/log.h"
 
-VB_COLD int vbi_vq_fail(struct vb_vq *vq, int err, const char *why)
+VB_COLD int vbi_vq_break(struct vb_vq *vq, int err, const char *why)
 {
 	VBI_STAT_ADD(vq, errors, 1);
 	if (vq->flags & VBI_VQ_BROKEN)
@@ -17,7 +17,8 @@ VB_COLD int vbi_vq_fail(struct vb_vq *vq, int err, const char *why)
 	vq->flags |= VBI_VQ_BROKEN;
 	vq->err = err;
 	/* Logged once per queue and condition: the first violation breaks the queue. */
-	vbi_log(VB_LOG_WARN, why);
+	if (why)
+		vbi_log(VB_LOG_WARN, why);
 	vb_dev_set_needs_reset(vq->dev);
 	return err;
 }
@@ -62,16 +63,16 @@ VB_EXPORT int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigne
 
 	if (VB_UNLIKELY(ret))
 		return ret;
-	while (got < n) {
+	/* Layout dispatch once per batch, not per chain. */
 #if VB_CONFIG_PACKED
-		if (IS_PACKED(vq))
-			ret = vbi_packed_pop(vq, &chains[got]);
-		else
+	if (IS_PACKED(vq)) {
+		while (got < n && (ret = vbi_packed_pop(vq, &chains[got])) > 0)
+			got++;
+	} else
 #endif
-			ret = vbi_split_pop(vq, &chains[got]);
-		if (ret <= 0)
-			break;
-		got++;
+	{
+		while (got < n && (ret = vbi_split_pop(vq, &chains[got])) > 0)
+			got++;
 	}
 	VBI_STAT_ADD(vq, popped, got);
 	/* Chains already popped are handed out; a violation then shows on the next call. */
@@ -207,7 +208,8 @@ VB_EXPORT uint16_t vb_vq_index(const struct vb_vq *vq)
 
 VB_EXPORT uint16_t vb_vq_num(const struct vb_vq *vq)
 {
-	return vq->num ? vq->num : vq->num_set;
+	/* num_set, not num: a disabled queue may have been given a new size since it ran. */
+	return vq->num_set;
 }
 
 VB_EXPORT struct vb_dev *vb_vq_dev(const struct vb_vq *vq)

@@ -18,6 +18,22 @@ void vbt_split_init(struct vbt_split *r, struct vbt_guest *g, uint16_t num)
 	r->used_ring = (struct vb_vring_used_elem *)(r->used + 1);
 }
 
+void vbt_split_init_at(struct vbt_split *r, struct vbt_guest *g, uint16_t num,
+		       uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa)
+{
+	memset(r, 0, sizeof(*r));
+	r->g = g;
+	r->num = num;
+	r->desc_gpa = desc_gpa;
+	r->avail_gpa = avail_gpa;
+	r->used_gpa = used_gpa;
+	r->desc = vbt_guest_ptr(g, desc_gpa);
+	r->avail = vbt_guest_ptr(g, avail_gpa);
+	r->avail_ring = (vb_le16 *)(r->avail + 1);
+	r->used = vbt_guest_ptr(g, used_gpa);
+	r->used_ring = (struct vb_vring_used_elem *)(r->used + 1);
+}
+
 static void put(struct vb_vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
 		uint16_t next)
 {

@@ -38,6 +38,11 @@ struct vbt_split {
  * driver area 2-aligned, device area 4-aligned (or legacy layout with align != 0). */
 void vbt_split_init(struct vbt_split *r, struct vbt_guest *g, uint16_t num);
 
+/* Same, over ring areas the caller placed (e.g. by vb_vq_legacy_layout()); the memory must
+ * be inside g and zeroed. */
+void vbt_split_init_at(struct vbt_split *r, struct vbt_guest *g, uint16_t num,
+		       uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa);
+
 /* Write descriptors for bufs (direct, or one indirect descriptor pointing at a table
  * allocated in guest memory), publish the head (release store of avail->idx). Returns the
  * head. */
