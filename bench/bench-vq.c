@@ -504,7 +504,7 @@ static void check_env(struct env *e)
 			k = dev_step(e);
 			for (unsigned int i = 0; i < k; i++) {
 				const struct vb_chain *c = &e->chains[i];
-				uint16_t s = e->cfg.packed ? c->head : (uint16_t)(c->head / e->per_chain);
+				uint16_t s = (uint16_t)(e->cfg.packed ? c->head : c->head / e->per_chain);
 				const struct slot_bufs *b = &e->slot[s];
 				unsigned int exp_r = e->cfg.ndesc == 1 ? 0 : 2;
 

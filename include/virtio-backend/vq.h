@@ -58,7 +58,8 @@ int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain);
  *
  * Reads the driver's index once for the whole batch.
  * @return number of chains popped (0..n). If a violation is found after some chains were
- *         popped, those are returned and the error is returned by the next call; with no chain
+ *         popped, those are returned, the queue is broken, and the next call returns
+ *         -ENOTRECOVERABLE (vb_vq_error() gives the violation's errno); with no chain
  *         popped the error is returned as for vb_vq_pop().
  * Context: data path. @satisfy{VB-REQ-VQ-020}
  */
@@ -69,9 +70,12 @@ int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int n);
  * @param vq       the queue it was popped from
  * @param chain    the popped chain (only head and ring_slots are read)
  * @param written  bytes the device wrote into the chain's writable part
- * @return 0; -EINVAL if @p written exceeds chain->write_len or (IN_ORDER) the chain is not
- *         the oldest outstanding one; -ENOTRECOVERABLE if the queue is broken; -EAGAIN if
+ * @return 0; -EINVAL if @p written exceeds chain->write_len, or more chains (packed: ring
+ *         slots) would be used than were popped; -ENOTRECOVERABLE if the queue is broken; -EAGAIN if
  *         the queue is not enabled.
+ * With VIRTIO_F_IN_ORDER negotiated the device model promises to push chains in the order
+ * it popped them; the core writes one used element per chain (virtio 1.2, 2.7.9 and 2.8.20
+ * allow, but do not require, one element per batch).
  * Context: data path. Does not interrupt the driver: call vb_vq_notify() after a batch.
  * @satisfy{VB-REQ-VQ-002} @satisfy{VB-REQ-PVQ-002}
  */

@@ -76,4 +76,32 @@ static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, 
 	return vbi_mem_map_full(mem, gpa, len, need, iov, iov_num);
 }
 
+/*
+ * Translate [gpa, gpa + len), len >= 1, that must lie wholly inside one region allowing need
+ * (indirect descriptor tables). Returns the host pointer or NULL; *err gets -EOVERFLOW or
+ * -EFAULT. Inlined for the ring walkers; vb_mem_map_contig() is the exported form.
+ */
+static VB_ALWAYS_INLINE void *vbi_mem_map_contig(const struct vb_mem *mem, uint64_t gpa,
+						 uint64_t len, uint32_t need, int *err)
+{
+	const struct vb_mem_region *r = mem->regions;
+	const struct vb_mem_region *const end = r + mem->n_regions;
+
+	if (VB_UNLIKELY(len - 1 > UINT64_MAX - gpa)) {
+		*err = -EOVERFLOW;
+		return NULL;
+	}
+	for (; r != end; r++) {
+		const uint64_t off = gpa - r->guest_addr;
+
+		if (off < r->size) {	/* the region holding the first byte */
+			if (VB_LIKELY(len <= r->size - off && (r->flags & need)))
+				return (uint8_t *)r->host_ptr + off;
+			break;
+		}
+	}
+	*err = -EFAULT;
+	return NULL;
+}
+
 #endif

@@ -105,7 +105,8 @@ void vbi_vq_clear(struct vb_vq *vq);
 
 /* Ring bodies (vq-split.c, vq-packed.c), called by the dispatchers in vq.c. */
 int vbi_split_map(struct vb_vq *vq);
-int vbi_split_pop(struct vb_vq *vq, struct vb_chain *c);
+int vbi_split_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int n);
+int vbi_split_push1(struct vb_vq *vq, uint16_t head, uint32_t written);
 int vbi_split_push(struct vb_vq *vq, const struct vb_chain *chains, const uint32_t *written,
 		   unsigned int n);
 bool vbi_split_should_notify(struct vb_vq *vq);

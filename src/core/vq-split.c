@@ -76,150 +76,249 @@ int vbi_split_map(struct vb_vq *vq)
 	return 0;
 }
 
-/*
- * Walk the chain at head into c. Bounded: at most num descriptors in the ring and at most
- * the table's entries inside an indirect table, so a loop ends in -ELOOP.
- */
-static int split_walk(struct vb_vq *vq, struct vb_chain *c, uint16_t head)
-{
-	const struct vb_vring_desc *table = vq->ring.split.desc;
-	const struct vb_mem *mem = vq->mem;
-	uint32_t table_num = vq->num;
-	uint32_t budget = vq->num;
-	uint64_t read_len = 0, write_len = 0;
-	unsigned int n_read = 0, n_write = 0;
-	bool in_table = false, seen_write = false;
-	uint32_t i = head;
+/* Per-chain walk state, small enough to stay in registers; the chain is written once. */
+struct walk {
+	struct vb_iov	*rd, *wr;	/* next free iovec of each part */
+	struct vb_iov	*rd_end, *wr_end;
+	uint64_t	read_len, write_len;	/* 64-bit: the 4 GiB check comes at the end */
+	bool		seen_write;
+};
 
+/*
+ * Add one descriptor's buffer to the walk. Returns 0 or a negative errno (not yet recorded:
+ * the caller breaks the queue).
+ */
+static VB_ALWAYS_INLINE int walk_buf(const struct vb_mem *mem, struct walk *w, uint64_t addr,
+				     uint32_t len, uint16_t flags)
+{
+	int n;
+
+	if (flags & VB_VRING_DESC_F_WRITE) {
+		w->seen_write = true;
+		if (VB_UNLIKELY(len == 0))
+			return 0;
+		n = vbi_mem_map(mem, addr, len, VB_MEM_F_WRITE, w->wr,
+				(unsigned int)(w->wr_end - w->wr));
+		if (VB_UNLIKELY(n < 0))
+			return n;
+		w->wr += n;
+		w->write_len += len;
+		return 0;
+	}
+	/* virtio 1.2, 2.7.4.2 "Driver Requirements: Message Framing" and 2.7.5 "The Virtqueue
+	 * Descriptor Table": device-readable descriptors come before device-writable ones. */
+	if (VB_UNLIKELY(w->seen_write))
+		return -EPROTO;
+	if (VB_UNLIKELY(len == 0))
+		return 0;
+	n = vbi_mem_map(mem, addr, len, VB_MEM_F_READ, w->rd, (unsigned int)(w->rd_end - w->rd));
+	if (VB_UNLIKELY(n < 0))
+		return n;
+	w->rd += n;
+	w->read_len += len;
+	return 0;
+}
+
+/* Reason for a failed walk_buf(), for the log. */
+static VB_COLD int buf_fail(struct vb_vq *vq, int err)
+{
+	switch (err) {
+	case -EPROTO:
+		return vbi_vq_fail(vq, err, "readable descriptor after a writable one");
+	case -E2BIG:
+		return vbi_vq_fail(vq, err, "descriptor chain needs more iovecs than the device gave");
+	case -EOVERFLOW:
+		return vbi_vq_fail(vq, err, "descriptor address + length wraps");
+	default:
+		return vbi_vq_fail(vq, err, "buffer outside guest memory or of the wrong direction");
+	}
+}
+
+/*
+ * Walk the descriptors of an indirect table at addr (len bytes) into w (virtio 1.2, 2.7.5.3
+ * "Indirect Descriptors"). Bounded by the table's entries: a loop ends in -ELOOP.
+ */
+static VB_ALWAYS_INLINE int walk_indirect(struct vb_vq *vq, struct walk *w, uint64_t addr,
+				     uint32_t len, uint16_t flags)
+{
+	const struct vb_vring_desc *table;
+	uint32_t table_num, budget, i = 0;
+	int err;
+
+	/* virtio 1.2, 2.7.5.3.1 "Driver Requirements: Indirect Descriptors". */
+	if (VB_UNLIKELY(!(vq->flags & VBI_VQ_INDIRECT)))
+		return vbi_vq_fail(vq, -EPROTO, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+	if (VB_UNLIKELY(flags & VB_VRING_DESC_F_NEXT))
+		return vbi_vq_fail(vq, -EPROTO, "indirect descriptor with NEXT set");
+	if (VB_UNLIKELY(len == 0 || (len & 15u) || len / 16u > VB_VQ_MAX_SIZE))
+		return vbi_vq_fail(vq, -EPROTO, "indirect table length invalid");
+	table = vbi_mem_map_contig(vq->mem, addr, len, VB_MEM_F_READ, &err);
+	if (VB_UNLIKELY(!table))
+		return vbi_vq_fail(vq, err, "indirect table outside guest memory");
+	if (VB_UNLIKELY((uintptr_t)table & 7u))
+		return vbi_vq_fail(vq, -EFAULT, "indirect table misaligned in host memory");
+	table_num = budget = len / 16u;
 	for (;;) {
 		struct vb_vring_desc d;
-		uint16_t flags;
-		uint32_t len;
-		uint64_t addr;
-		int n;
+		uint16_t f;
 
-		/* virtio 1.2, 2.7.5.2 "Driver Requirements: The Virtqueue Descriptor Table": a
-		 * chain is no longer than the queue (or the indirect table): a loop ends here. */
 		if (VB_UNLIKELY(budget-- == 0))
-			return vbi_vq_fail(vq, -ELOOP, "descriptor chain loops or is longer than its table");
+			return vbi_vq_fail(vq, -ELOOP, "indirect table chain loops");
 		INVALIDATE(&table[i], sizeof(d));
 		vbi_copy_desc_once(&d, &table[i]);
-		flags = vb_le16_to_cpu(d.flags);
-		len = vb_le32_to_cpu(d.len);
-		addr = vb_le64_to_cpu(d.addr);
-
-		if (VB_UNLIKELY(flags & VB_VRING_DESC_F_INDIRECT)) {
-			void *t;
-			int ret;
-
-			/* virtio 1.2, 2.7.5.3.1 "Driver Requirements: Indirect Descriptors". */
-			if (!(vq->flags & VBI_VQ_INDIRECT))
-				return vbi_vq_fail(vq, -EPROTO, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
-			if (in_table)
-				return vbi_vq_fail(vq, -EPROTO, "nested indirect descriptor table");
-			if (flags & VB_VRING_DESC_F_NEXT)
-				return vbi_vq_fail(vq, -EPROTO, "indirect descriptor with NEXT set");
-			if (len == 0 || (len & 15u) || len / 16u > VB_VQ_MAX_SIZE)
-				return vbi_vq_fail(vq, -EPROTO, "indirect table length invalid");
-			ret = vb_mem_map_contig(mem, addr, len, VB_DIR_DEV_READ, &t);
-			if (ret < 0)
-				return vbi_vq_fail(vq, ret, "indirect table outside guest memory");
-			if ((uintptr_t)t & 7u)
-				return vbi_vq_fail(vq, -EFAULT, "indirect table misaligned in host memory");
-			table = t;
-			table_num = len / 16u;
-			budget = table_num;
-			in_table = true;
-			i = 0;
-			continue;
-		}
-
-		if (flags & VB_VRING_DESC_F_WRITE) {
-			seen_write = true;
-			if (len) {
-				n = vbi_mem_map(mem, addr, len, VB_MEM_F_WRITE, c->write + n_write,
-						c->max_write - n_write);
-				if (VB_UNLIKELY(n < 0))
-					return vbi_vq_fail(vq, n, "writable buffer not in writable guest memory");
-				n_write += (unsigned int)n;
-				write_len += len;
-			}
-		} else {
-			/* virtio 1.2, 2.7.4.2 "Driver Requirements: Message Framing" / 2.7.5:
-			 * device-readable descriptors come before device-writable ones. */
-			if (VB_UNLIKELY(seen_write))
-				return vbi_vq_fail(vq, -EPROTO, "readable descriptor after a writable one");
-			if (len) {
-				n = vbi_mem_map(mem, addr, len, VB_MEM_F_READ, c->read + n_read,
-						c->max_read - n_read);
-				if (VB_UNLIKELY(n < 0))
-					return vbi_vq_fail(vq, n, "readable buffer not in guest memory");
-				n_read += (unsigned int)n;
-				read_len += len;
-			}
-		}
-		if (!(flags & VB_VRING_DESC_F_NEXT))
-			break;
+		f = vb_le16_to_cpu(d.flags);
+		if (VB_UNLIKELY(f & VB_VRING_DESC_F_INDIRECT))
+			return vbi_vq_fail(vq, -EPROTO, "nested indirect descriptor table");
+		err = walk_buf(vq->mem, w, vb_le64_to_cpu(d.addr), vb_le32_to_cpu(d.len), f);
+		if (VB_UNLIKELY(err))
+			return buf_fail(vq, err);
+		if (!(f & VB_VRING_DESC_F_NEXT))
+			return 0;
 		i = vb_le16_to_cpu(d.next);
 		if (VB_UNLIKELY(i >= table_num))
 			return vbi_vq_fail(vq, -EPROTO, "descriptor next index out of range");
 	}
+}
+
+/*
+ * Walk the chain at head into c. Bounded: at most num descriptors in the ring (virtio 1.2,
+ * 2.7.5.2 "Driver Requirements: The Virtqueue Descriptor Table": a chain is no longer than
+ * the queue), so a loop ends in -ELOOP.
+ */
+static VB_ALWAYS_INLINE int split_walk(struct vb_vq *vq, struct vb_chain *c, uint16_t head)
+{
+	const struct vb_vring_desc *table = vq->ring.split.desc;
+	const uint32_t num = vq->num;
+	uint32_t budget = num, i = head;
+	struct walk w = {
+		.rd = c->read, .wr = c->write,
+		.rd_end = c->read + c->max_read, .wr_end = c->write + c->max_write,
+	};
+	int err;
+
+	for (;;) {
+		struct vb_vring_desc d;
+		uint16_t flags;
+
+		if (VB_UNLIKELY(budget-- == 0))
+			return vbi_vq_fail(vq, -ELOOP, "descriptor chain loops or is longer than the queue");
+		INVALIDATE(&table[i], sizeof(d));
+		vbi_copy_desc_once(&d, &table[i]);	/* copy, check, then use */
+		flags = vb_le16_to_cpu(d.flags);
+		if (VB_UNLIKELY(flags & VB_VRING_DESC_F_INDIRECT)) {
+			err = walk_indirect(vq, &w, vb_le64_to_cpu(d.addr), vb_le32_to_cpu(d.len),
+					    flags);
+			if (VB_UNLIKELY(err))
+				return err;	/* already recorded */
+			break;		/* an indirect descriptor ends the chain (no NEXT) */
+		}
+		err = walk_buf(vq->mem, &w, vb_le64_to_cpu(d.addr), vb_le32_to_cpu(d.len), flags);
+		if (VB_UNLIKELY(err))
+			return buf_fail(vq, err);
+		if (VB_LIKELY(!(flags & VB_VRING_DESC_F_NEXT)))
+			break;
+		i = vb_le16_to_cpu(d.next);
+		if (VB_UNLIKELY(i >= num))
+			return vbi_vq_fail(vq, -EPROTO, "descriptor next index out of range");
+	}
 	/* Lengths are reported in 32 bits (used element len); refuse chains over 4 GiB. */
-	if (VB_UNLIKELY(read_len > UINT32_MAX || write_len > UINT32_MAX))
+	if (VB_UNLIKELY((w.read_len | w.write_len) > UINT32_MAX))
 		return vbi_vq_fail(vq, -E2BIG, "descriptor chain longer than 4 GiB");
 	c->head = head;
 	c->ring_slots = 1;
-	c->n_read = (uint16_t)n_read;
-	c->n_write = (uint16_t)n_write;
-	c->read_len = (uint32_t)read_len;
-	c->write_len = (uint32_t)write_len;
+	c->n_read = (uint16_t)(w.rd - c->read);
+	c->n_write = (uint16_t)(w.wr - c->write);
+	c->read_len = (uint32_t)w.read_len;
+	c->write_len = (uint32_t)w.write_len;
 	return 1;
 }
 
-/* @satisfy{VB-REQ-VQ-001} */
-int vbi_split_pop(struct vb_vq *vq, struct vb_chain *c)
+/*
+ * Refresh the driver's index when the last one read is used up. Returns the number of new
+ * entries (> 0), 0 if the ring is empty, or a negative errno (recorded).
+ */
+static VB_ALWAYS_INLINE int split_refill(struct vb_vq *vq, uint16_t last)
 {
-	const uint16_t last = vq->last_avail;
-	uint16_t head;
-	int ret;
+	const vb_le16 *idx_p = &vq->ring.split.avail->idx;
+	uint16_t idx;
 
-	if (last == vq->shadow_avail) {
-		const vb_le16 *idx_p = &vq->ring.split.avail->idx;
-		uint16_t idx;
-
-		INVALIDATE(vq->ring.split.avail, 4);
-		/* Pairs with the driver's write barrier before it stores avail->idx: ring
-		 * entries below idx are visible once idx is. */
+	INVALIDATE(vq->ring.split.avail, 4);
+	/* Pairs with the driver's write barrier before it stores avail->idx: ring entries
+	 * below idx are visible once idx is. */
+	idx = vbi_load_acquire_le16(idx_p);
+	if (idx == last) {
+		if (!(vq->flags & VBI_VQ_EVENT_IDX) || (vq->flags & VBI_VQ_KICKS_OFF))
+			return 0;
+		/* Going idle: ask for a kick at the next entry, then look again, so a buffer
+		 * added meanwhile is not left without a kick. The fence pairs with the driver's
+		 * full barrier between storing avail->idx and reading avail_event (virtio 1.2,
+		 * 2.7.10 "Available Buffer Notification Suppression"). */
+		vbi_store_relaxed_le16(avail_event(vq), idx);
+		CLEAN(avail_event(vq), 2);
+		vbi_fence_seq_cst();
 		idx = vbi_load_acquire_le16(idx_p);
-		if (idx == last) {
-			if (!(vq->flags & VBI_VQ_EVENT_IDX) || (vq->flags & VBI_VQ_KICKS_OFF))
-				return 0;
-			/* Going idle: ask for a kick at the next entry, then look again, so a
-			 * buffer added meanwhile is not left without a kick. The fence pairs with
-			 * the driver's full barrier between storing avail->idx and reading
-			 * avail_event (virtio 1.2, 2.7.10 "Available Buffer Notification
-			 * Suppression"). */
-			vbi_store_relaxed_le16(avail_event(vq), idx);
-			CLEAN(avail_event(vq), 2);
-			vbi_fence_seq_cst();
-			idx = vbi_load_acquire_le16(idx_p);
-			if (idx == last)
-				return 0;
-		}
-		/* virtio 1.2, 2.7.6 "The Virtqueue Available Ring": idx runs at most num
-		 * entries ahead of what the device consumed. */
-		if (VB_UNLIKELY((uint16_t)(idx - last) > vq->num))
-			return vbi_vq_fail(vq, -EPROTO, "available index moved by more than the queue size");
-		vq->shadow_avail = idx;
+		if (idx == last)
+			return 0;
 	}
-	INVALIDATE(&avail_ring(vq)[last & (vq->num - 1)], 2);
-	head = vb_le16_to_cpu(avail_ring(vq)[last & (vq->num - 1)]);
-	if (VB_UNLIKELY(head >= vq->num))
-		return vbi_vq_fail(vq, -EPROTO, "available ring head index out of range");
-	ret = split_walk(vq, c, head);
-	if (VB_LIKELY(ret > 0))
-		vq->last_avail = (uint16_t)(last + 1);
-	return ret;
+	/* virtio 1.2, 2.7.6 "The Virtqueue Available Ring": idx runs at most num entries
+	 * ahead of what the device consumed. */
+	if (VB_UNLIKELY((uint16_t)(idx - last) > vq->num))
+		return vbi_vq_fail(vq, -EPROTO, "available index moved by more than the queue size");
+	vq->shadow_avail = idx;
+	return (uint16_t)(idx - last);
+}
+
+/* @satisfy{VB-REQ-VQ-001} @satisfy{VB-REQ-VQ-020} */
+int vbi_split_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int n)
+{
+	const vb_le16 *ring = avail_ring(vq);
+	const uint16_t mask = (uint16_t)(vq->num - 1);
+	uint16_t last = vq->last_avail;
+	unsigned int got = 0;
+	int ret = 0;
+
+	while (got < n) {
+		uint16_t head;
+
+		if (last == vq->shadow_avail) {
+			ret = split_refill(vq, last);
+			if (ret <= 0)
+				break;
+		}
+		INVALIDATE(&ring[last & mask], 2);
+		head = vb_le16_to_cpu(ring[last & mask]);
+		if (VB_UNLIKELY(head >= vq->num)) {
+			ret = vbi_vq_fail(vq, -EPROTO, "available ring head index out of range");
+			break;
+		}
+		ret = split_walk(vq, &chains[got], head);
+		if (VB_UNLIKELY(ret < 0))
+			break;
+		last++;
+		got++;
+	}
+	vq->last_avail = last;
+	return got ? (int)got : ret;
+}
+
+/* @satisfy{VB-REQ-VQ-002} */
+int vbi_split_push1(struct vb_vq *vq, uint16_t head, uint32_t written)
+{
+	struct vb_vring_used_elem *e;
+	const uint16_t idx = vq->used_idx;
+
+	/* A used element is only written for a chain the device popped. */
+	if (VB_UNLIKELY(vq->last_avail == idx))
+		return -EINVAL;
+	e = &used_ring(vq)[idx & (uint16_t)(vq->num - 1)];
+	e->id = vb_cpu_to_le32(head);
+	e->len = vb_cpu_to_le32(written);
+	CLEAN(e, sizeof(*e));
+	/* Release pairs with the driver's read barrier after it loads used->idx. */
+	vbi_store_release_le16(&vq->ring.split.used->idx, (uint16_t)(idx + 1));
+	CLEAN(&vq->ring.split.used->idx, 2);
+	vq->used_idx = (uint16_t)(idx + 1);
+	return 0;
 }
 
 /* @satisfy{VB-REQ-VQ-002} @satisfy{VB-REQ-VQ-020} */
@@ -230,6 +329,9 @@ int vbi_split_push(struct vb_vq *vq, const struct vb_chain *chains, const uint32
 	const uint16_t mask = (uint16_t)(vq->num - 1);
 	uint16_t idx = vq->used_idx;
 
+	/* A used element is only written for a chain the device popped. */
+	if (VB_UNLIKELY(n > (uint16_t)(vq->last_avail - idx)))
+		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++) {
 		struct vb_vring_used_elem *e = &ring[idx & mask];
 

@@ -32,11 +32,10 @@ VB_COLD int vbi_vq_break(struct vb_vq *vq, int err, const char *why)
 /* Entry check shared by every data-path call: broken first, then not live. */
 static inline int vq_usable(const struct vb_vq *vq)
 {
-	if (VB_UNLIKELY(vq->flags & VBI_VQ_BROKEN))
-		return -ENOTRECOVERABLE;
-	if (VB_UNLIKELY(!(vq->flags & VBI_VQ_LIVE)))
-		return -EAGAIN;
-	return 0;
+	/* One test on the fast path: live and not broken. */
+	if (VB_LIKELY((vq->flags & (VBI_VQ_BROKEN | VBI_VQ_LIVE)) == VBI_VQ_LIVE))
+		return 0;
+	return (vq->flags & VBI_VQ_BROKEN) ? -ENOTRECOVERABLE : -EAGAIN;
 }
 
 VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
@@ -50,7 +49,7 @@ VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
 		ret = vbi_packed_pop(vq, chain);
 	else
 #endif
-		ret = vbi_split_pop(vq, chain);
+		ret = vbi_split_pop_batch(vq, chain, 1);
 	if (ret > 0)
 		VBI_STAT_ADD(vq, popped, 1);
 	return ret;
@@ -71,8 +70,8 @@ VB_EXPORT int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigne
 	} else
 #endif
 	{
-		while (got < n && (ret = vbi_split_pop(vq, &chains[got])) > 0)
-			got++;
+		ret = vbi_split_pop_batch(vq, chains, n);
+		got = ret > 0 ? (unsigned int)ret : 0;
 	}
 	VBI_STAT_ADD(vq, popped, got);
 	/* Chains already popped are handed out; a violation then shows on the next call. */
@@ -102,7 +101,21 @@ static int push_n(struct vb_vq *vq, const struct vb_chain *chains, const uint32_
 
 VB_EXPORT int vb_vq_push(struct vb_vq *vq, const struct vb_chain *chain, uint32_t written)
 {
-	return push_n(vq, chain, &written, 1);
+	int ret = vq_usable(vq);
+
+	if (VB_UNLIKELY(ret))
+		return ret;
+	if (VB_UNLIKELY(written > chain->write_len))
+		return -EINVAL;
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq))
+		ret = vbi_packed_push(vq, chain, &written, 1);
+	else
+#endif
+		ret = vbi_split_push1(vq, chain->head, written);
+	if (ret == 0)
+		VBI_STAT_ADD(vq, pushed, 1);
+	return ret;
 }
 
 VB_EXPORT int vb_vq_push_batch(struct vb_vq *vq, const struct vb_chain *chains,
