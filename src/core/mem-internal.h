@@ -5,47 +5,20 @@
 
 #include "virtio-backend/error.h"
 #include "virtio-backend/mem.h"
+#include <stdbool.h>
+
 #include "internal/compiler.h"
 
-/* @satisfy{VB-REQ-MEM-003} @satisfy{VB-REQ-MEM-004}: every byte of [gpa, gpa + len) lies in
- * a region that allows need (VB_MEM_F_READ/WRITE); one iovec per region crossed. The full
- * check; vbi_mem_map() below tries the common case first and falls back to this. */
-static VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
-				    uint32_t need, struct vb_iov *iov, unsigned int iov_num)
-{
-	const struct vb_mem_region *regions = mem->regions;
-	const uint32_t n_regions = mem->n_regions;
-	unsigned int n = 0;
+/* @satisfy{VB-REQ-MEM-003} @satisfy{VB-REQ-MEM-004}: every byte of [gpa, gpa + len), len >= 1,
+ * lies in a region that allows need (VB_MEM_F_READ/WRITE); one iovec per region crossed. The
+ * full check, defined once in mem.c; vbi_mem_map() below tries the common case first. */
+VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
+			     uint32_t need, struct vb_iov *iov, unsigned int iov_num);
 
-	if (VB_UNLIKELY(len - 1 > UINT64_MAX - gpa))	/* len >= 1 here: callers skip 0 */
-		return -EOVERFLOW;
-	for (;;) {
-		const struct vb_mem_region *r = NULL;
-		uint64_t off, left;
-		uint32_t take;
-
-		for (uint32_t i = 0; i < n_regions; i++) {
-			if (gpa - regions[i].guest_addr < regions[i].size) {	/* no-wrap form */
-				r = &regions[i];
-				break;
-			}
-		}
-		if (VB_UNLIKELY(!r || !(r->flags & need)))
-			return -EFAULT;
-		if (VB_UNLIKELY(n == iov_num))
-			return -E2BIG;
-		off = gpa - r->guest_addr;
-		left = r->size - off;
-		take = left < len ? (uint32_t)left : len;
-		iov[n].base = (uint8_t *)r->host_ptr + off;
-		iov[n].len = take;
-		n++;
-		len -= take;
-		if (VB_LIKELY(len == 0))
-			return (int)n;
-		gpa += take;	/* does not wrap: the whole range was checked above */
-	}
-}
+/* The region wholly holding [addr, addr + len) in guest (ring == false) or ring address
+ * space with all of need, or NULL with *err = -EOVERFLOW or -EFAULT. Defined in mem.c. */
+void *vbi_mem_map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
+		      bool ring, int *err);
 
 /*
  * The same contract as vbi_mem_map_full(), inlined into the ring walkers. Fast path: the
@@ -55,9 +28,12 @@ static VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint
  * else (a crossing, a fault, a wrap, no room) takes the full path, which decides the error
  * from the start, so every check and every return code stay as they were.
  */
-static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
+static VB_FAST_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
 					uint32_t need, struct vb_iov *iov, unsigned int iov_num)
 {
+#if defined(__OPTIMIZE_SIZE__)
+	return vbi_mem_map_full(mem, gpa, len, need, iov, iov_num);	/* one copy */
+#else
 	const struct vb_mem_region *r = mem->regions;
 	const struct vb_mem_region *const end = r + mem->n_regions;
 
@@ -74,6 +50,7 @@ static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, 
 		}
 	}
 	return vbi_mem_map_full(mem, gpa, len, need, iov, iov_num);
+#endif
 }
 
 /*
@@ -81,9 +58,12 @@ static VB_ALWAYS_INLINE int vbi_mem_map(const struct vb_mem *mem, uint64_t gpa, 
  * (indirect descriptor tables). Returns the host pointer or NULL; *err gets -EOVERFLOW or
  * -EFAULT. Inlined for the ring walkers; vb_mem_map_contig() is the exported form.
  */
-static VB_ALWAYS_INLINE void *vbi_mem_map_contig(const struct vb_mem *mem, uint64_t gpa,
+static VB_FAST_INLINE void *vbi_mem_map_contig(const struct vb_mem *mem, uint64_t gpa,
 						 uint64_t len, uint32_t need, int *err)
 {
+#if defined(__OPTIMIZE_SIZE__)
+	return vbi_mem_map_one(mem, gpa, len, need, false, err);	/* one copy */
+#else
 	const struct vb_mem_region *r = mem->regions;
 	const struct vb_mem_region *const end = r + mem->n_regions;
 
@@ -102,6 +82,7 @@ static VB_ALWAYS_INLINE void *vbi_mem_map_contig(const struct vb_mem *mem, uint6
 	}
 	*err = -EFAULT;
 	return NULL;
+#endif
 }
 
 #endif

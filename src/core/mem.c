@@ -88,25 +88,74 @@ VB_EXPORT int vb_mem_map(const struct vb_mem *mem, uint64_t gpa, uint32_t len, e
 	return vbi_mem_map(mem, gpa, len, dir_flag(dir), iov, iov_num);
 }
 
-static int map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
-		   bool ring, void **out)
+VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t len,
+			     uint32_t need, struct vb_iov *iov, unsigned int iov_num)
 {
-	if (len == 0)
-		return -EINVAL;
-	if (len - 1 > UINT64_MAX - addr)
+	const struct vb_mem_region *regions = mem->regions;
+	const uint32_t n_regions = mem->n_regions;
+	unsigned int n = 0;
+
+	if (VB_UNLIKELY(len - 1 > UINT64_MAX - gpa))	/* len >= 1 here: callers skip 0 */
 		return -EOVERFLOW;
+	for (;;) {
+		const struct vb_mem_region *r = NULL;
+		uint64_t off, left;
+		uint32_t take;
+
+		for (uint32_t i = 0; i < n_regions; i++) {
+			if (gpa - regions[i].guest_addr < regions[i].size) {	/* no-wrap form */
+				r = &regions[i];
+				break;
+			}
+		}
+		if (VB_UNLIKELY(!r || !(r->flags & need)))
+			return -EFAULT;
+		if (VB_UNLIKELY(n == iov_num))
+			return -E2BIG;
+		off = gpa - r->guest_addr;
+		left = r->size - off;
+		take = left < len ? (uint32_t)left : len;
+		iov[n].base = (uint8_t *)r->host_ptr + off;
+		iov[n].len = take;
+		n++;
+		len -= take;
+		if (VB_LIKELY(len == 0))
+			return (int)n;
+		gpa += take;	/* does not wrap: the whole range was checked above */
+	}
+}
+
+void *vbi_mem_map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
+		      bool ring, int *err)
+{
+	if (len - 1 > UINT64_MAX - addr) {
+		*err = -EOVERFLOW;
+		return NULL;
+	}
 	for (uint32_t i = 0; i < mem->n_regions; i++) {
 		const struct vb_mem_region *r = &mem->regions[i];
 		uint64_t base = ring ? r->ring_addr : r->guest_addr;
 
-		if (!vbi_range_inside(addr, len, base, r->size))
+		/* Regions do not overlap: only the one holding the first byte can hold all. */
+		if (addr - base >= r->size)
 			continue;
-		if ((r->flags & need) != need)
-			return -EFAULT;
-		*out = (uint8_t *)r->host_ptr + (addr - base);
-		return 0;
+		if (len > r->size - (addr - base) || (r->flags & need) != need)
+			break;
+		return (uint8_t *)r->host_ptr + (addr - base);
 	}
-	return -EFAULT;
+	*err = -EFAULT;
+	return NULL;
+}
+
+static int map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
+		   bool ring, void **out)
+{
+	int err = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	*out = vbi_mem_map_one(mem, addr, len, need, ring, &err);
+	return *out ? 0 : err;
 }
 
 VB_EXPORT int vb_mem_map_ring(const struct vb_mem *mem, uint64_t addr, uint64_t len, void **out)

@@ -114,7 +114,7 @@ static VB_COLD int map_fail(struct vb_vq *vq, int err, bool write)
 }
 
 /* Map one buffer element into the chain's readable or writable list. */
-static VB_ALWAYS_INLINE int add_buf(struct vb_vq *vq, struct vb_chain *c, struct walk *w,
+static VB_FAST_INLINE int add_buf(struct vb_vq *vq, struct vb_chain *c, struct walk *w,
 				    uint64_t addr, uint32_t len, uint16_t flags)
 {
 	int n;
@@ -151,7 +151,7 @@ static VB_ALWAYS_INLINE int add_buf(struct vb_vq *vq, struct vb_chain *c, struct
  * The chain is complete: check what only the whole chain tells, fill in the rest of the chain
  * and move past its slots (idx, expect: the next slot and its lap's available pattern).
  */
-static VB_ALWAYS_INLINE int pop_done(struct vb_vq *vq, struct vb_chain *c, const struct walk *w,
+static VB_FAST_INLINE int pop_done(struct vb_vq *vq, struct vb_chain *c, const struct walk *w,
 				     uint16_t id, unsigned int slots, uint16_t idx, uint16_t expect)
 {
 	/* virtio 1.2, 2.8.6 "Next Flag: Descriptor Chaining": the buffer id is in the last

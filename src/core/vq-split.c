@@ -88,7 +88,7 @@ struct walk {
  * Add one descriptor's buffer to the walk. Returns 0 or a negative errno (not yet recorded:
  * the caller breaks the queue).
  */
-static VB_ALWAYS_INLINE int walk_buf(const struct vb_mem *mem, struct walk *w, uint64_t addr,
+static VB_FAST_INLINE int walk_buf(const struct vb_mem *mem, struct walk *w, uint64_t addr,
 				     uint32_t len, uint16_t flags)
 {
 	int n;
@@ -138,7 +138,7 @@ static VB_COLD int buf_fail(struct vb_vq *vq, int err)
  * Walk the descriptors of an indirect table at addr (len bytes) into w (virtio 1.2, 2.7.5.3
  * "Indirect Descriptors"). Bounded by the table's entries: a loop ends in -ELOOP.
  */
-static VB_ALWAYS_INLINE int walk_indirect(struct vb_vq *vq, struct walk *w, uint64_t addr,
+static VB_FAST_INLINE int walk_indirect(struct vb_vq *vq, struct walk *w, uint64_t addr,
 				     uint32_t len, uint16_t flags)
 {
 	const struct vb_vring_desc *table;
@@ -185,7 +185,7 @@ static VB_ALWAYS_INLINE int walk_indirect(struct vb_vq *vq, struct walk *w, uint
  * 2.7.5.2 "Driver Requirements: The Virtqueue Descriptor Table": a chain is no longer than
  * the queue), so a loop ends in -ELOOP.
  */
-static VB_ALWAYS_INLINE int split_walk(struct vb_vq *vq, struct vb_chain *c, uint16_t head)
+static VB_FAST_INLINE int split_walk(struct vb_vq *vq, struct vb_chain *c, uint16_t head)
 {
 	const struct vb_vring_desc *table = vq->ring.split.desc;
 	const uint32_t num = vq->num;
@@ -237,7 +237,7 @@ static VB_ALWAYS_INLINE int split_walk(struct vb_vq *vq, struct vb_chain *c, uin
  * Refresh the driver's index when the last one read is used up. Returns the number of new
  * entries (> 0), 0 if the ring is empty, or a negative errno (recorded).
  */
-static VB_ALWAYS_INLINE int split_refill(struct vb_vq *vq, uint16_t last)
+static VB_FAST_INLINE int split_refill(struct vb_vq *vq, uint16_t last)
 {
 	const vb_le16 *idx_p = &vq->ring.split.avail->idx;
 	uint16_t idx;
