@@ -67,20 +67,18 @@ static VB_FAST_INLINE void *vbi_mem_map_contig(const struct vb_mem *mem, uint64_
 	const struct vb_mem_region *r = mem->regions;
 	const struct vb_mem_region *const end = r + mem->n_regions;
 
-	if (VB_UNLIKELY(len - 1 > UINT64_MAX - gpa)) {
-		*err = -EOVERFLOW;
-		return NULL;
-	}
 	for (; r != end; r++) {
 		const uint64_t off = gpa - r->guest_addr;
 
+		/* Regions never wrap, so an area inside one cannot wrap either: the wrap test
+		 * is only needed to name the error. */
 		if (off < r->size) {	/* the region holding the first byte */
 			if (VB_LIKELY(len <= r->size - off && (r->flags & need)))
 				return (uint8_t *)r->host_ptr + off;
 			break;
 		}
 	}
-	*err = -EFAULT;
+	*err = len - 1 > UINT64_MAX - gpa ? -EOVERFLOW : -EFAULT;
 	return NULL;
 #endif
 }

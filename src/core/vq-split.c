@@ -79,7 +79,7 @@ int vbi_split_map(struct vb_vq *vq)
 /* Per-chain walk state, small enough to stay in registers; the chain is written once. */
 struct walk {
 	struct vb_iov	*rd, *wr;	/* next free iovec of each part */
-	struct vb_iov	*rd_end, *wr_end;
+	unsigned int	rd_left, wr_left;	/* free iovecs left in each part */
 	uint64_t	read_len, write_len;	/* 64-bit: the 4 GiB check comes at the end */
 	bool		seen_write;
 };
@@ -97,11 +97,11 @@ static VB_FAST_INLINE int walk_buf(const struct vb_mem *mem, struct walk *w, uin
 		w->seen_write = true;
 		if (VB_UNLIKELY(len == 0))
 			return 0;
-		n = vbi_mem_map(mem, addr, len, VB_MEM_F_WRITE, w->wr,
-				(unsigned int)(w->wr_end - w->wr));
+		n = vbi_mem_map(mem, addr, len, VB_MEM_F_WRITE, w->wr, w->wr_left);
 		if (VB_UNLIKELY(n < 0))
 			return n;
 		w->wr += n;
+		w->wr_left -= (unsigned int)n;
 		w->write_len += len;
 		return 0;
 	}
@@ -111,10 +111,11 @@ static VB_FAST_INLINE int walk_buf(const struct vb_mem *mem, struct walk *w, uin
 		return -EPROTO;
 	if (VB_UNLIKELY(len == 0))
 		return 0;
-	n = vbi_mem_map(mem, addr, len, VB_MEM_F_READ, w->rd, (unsigned int)(w->rd_end - w->rd));
+	n = vbi_mem_map(mem, addr, len, VB_MEM_F_READ, w->rd, w->rd_left);
 	if (VB_UNLIKELY(n < 0))
 		return n;
 	w->rd += n;
+	w->rd_left -= (unsigned int)n;
 	w->read_len += len;
 	return 0;
 }
@@ -143,14 +144,15 @@ static VB_FAST_INLINE int walk_indirect(struct vb_vq *vq, struct walk *w, uint64
 {
 	const struct vb_vring_desc *table;
 	uint32_t table_num, budget, i = 0;
-	int err;
+	int err = -EFAULT;
 
 	/* virtio 1.2, 2.7.5.3.1 "Driver Requirements: Indirect Descriptors". */
 	if (VB_UNLIKELY(!(vq->flags & VBI_VQ_INDIRECT)))
 		return vbi_vq_fail(vq, -EPROTO, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
 	if (VB_UNLIKELY(flags & VB_VRING_DESC_F_NEXT))
 		return vbi_vq_fail(vq, -EPROTO, "indirect descriptor with NEXT set");
-	if (VB_UNLIKELY(len == 0 || (len & 15u) || len / 16u > VB_VQ_MAX_SIZE))
+	/* One test for: zero length (len - 1 wraps), a partial entry, more than 32768 entries. */
+	if (VB_UNLIKELY((len & 15u) | (len - 1u >= 16u * VB_VQ_MAX_SIZE)))
 		return vbi_vq_fail(vq, -EPROTO, "indirect table length invalid");
 	table = vbi_mem_map_contig(vq->mem, addr, len, VB_MEM_F_READ, &err);
 	if (VB_UNLIKELY(!table))
@@ -192,7 +194,7 @@ static VB_FAST_INLINE int split_walk(struct vb_vq *vq, struct vb_chain *c, uint1
 	uint32_t budget = num, i = head;
 	struct walk w = {
 		.rd = c->read, .wr = c->write,
-		.rd_end = c->read + c->max_read, .wr_end = c->write + c->max_write,
+		.rd_left = c->max_read, .wr_left = c->max_write,
 	};
 	int err;
 
