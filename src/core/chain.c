@@ -6,7 +6,9 @@
 #include "virtio-backend/chain.h"
 #include "virtio-backend/error.h"
 #include "internal/compiler.h"
+#include "internal/config.h"
 
+#if VB_CONFIG_CURSOR
 VB_EXPORT void vb_iov_cursor_init(struct vb_iov_cursor *cur, const struct vb_iov *iov,
 				  unsigned int n)
 {
@@ -44,38 +46,40 @@ VB_EXPORT int vb_iov_cursor_next(struct vb_iov_cursor *cur, size_t len, struct v
 	return 1;
 }
 
-VB_EXPORT size_t vb_iov_cursor_read(struct vb_iov_cursor *cur, void *buf, size_t len)
+/* Move the cursor over up to len bytes, copying them to buf (CUR_READ), from buf
+ * (CUR_WRITE) or not at all (CUR_SKIP, buf unused). Returns the bytes moved over. */
+enum cur_op { CUR_READ, CUR_WRITE, CUR_SKIP };
+
+static VB_SIZE_NOINLINE size_t cursor_move(struct vb_iov_cursor *cur, void *buf, size_t len,
+					   enum cur_op op)
 {
 	struct vb_iov piece;
 	size_t done = 0;
 
 	while (done < len && vb_iov_cursor_next(cur, len - done, &piece)) {
-		memcpy((uint8_t *)buf + done, piece.base, piece.len);
+		if (op == CUR_READ)
+			memcpy((uint8_t *)buf + done, piece.base, piece.len);
+		else if (op == CUR_WRITE)
+			memcpy(piece.base, (const uint8_t *)buf + done, piece.len);
 		done += piece.len;
 	}
 	return done;
+}
+
+VB_EXPORT size_t vb_iov_cursor_read(struct vb_iov_cursor *cur, void *buf, size_t len)
+{
+	return cursor_move(cur, buf, len, CUR_READ);
 }
 
 VB_EXPORT size_t vb_iov_cursor_write(struct vb_iov_cursor *cur, const void *buf, size_t len)
 {
-	struct vb_iov piece;
-	size_t done = 0;
-
-	while (done < len && vb_iov_cursor_next(cur, len - done, &piece)) {
-		memcpy(piece.base, (const uint8_t *)buf + done, piece.len);
-		done += piece.len;
-	}
-	return done;
+	/* cursor_move() only reads buf for CUR_WRITE. */
+	return cursor_move(cur, (void *)(uintptr_t)buf, len, CUR_WRITE);
 }
 
 VB_EXPORT size_t vb_iov_cursor_skip(struct vb_iov_cursor *cur, size_t len)
 {
-	struct vb_iov piece;
-	size_t done = 0;
-
-	while (done < len && vb_iov_cursor_next(cur, len - done, &piece))
-		done += piece.len;
-	return done;
+	return cursor_move(cur, NULL, len, CUR_SKIP);
 }
 
 VB_EXPORT int vb_iov_cursor_slice(struct vb_iov_cursor *cur, size_t len, struct vb_iov *out,
@@ -99,42 +103,64 @@ VB_EXPORT int vb_iov_cursor_slice(struct vb_iov_cursor *cur, size_t len, struct 
 	return (int)n;
 }
 
+#endif /* VB_CONFIG_CURSOR */
+
 /* True if [off, off + len) lies inside a part of total bytes and fits the int return. */
 static bool part_range_ok(size_t total, size_t off, size_t len)
 {
 	return off <= total && len <= total - off && len <= INT32_MAX;
 }
 
-/* Bytes a part really holds: read_len/write_len as recorded, but never more than its
- * iovecs, so a chain built by hand with an overstated length cannot make a copy come up
- * short after success was promised. @satisfy{VB-REQ-CHAIN-007} */
-static size_t part_len(const struct vb_iov_cursor *cur, uint32_t recorded)
+/*
+ * Copy len bytes at byte off of a chain part (n iovecs, recorded bytes) to buf, or from buf
+ * (to_iov), all or nothing. A part really holds what read_len/write_len records, but never
+ * more than its iovecs, so a chain built by hand with an overstated length cannot make a copy
+ * come up short after success was promised. Returns len, or -EBADMSG (read) / -ENOSPC
+ * (write) if the range is not inside the part.
+ * @satisfy{VB-REQ-CHAIN-007}
+ */
+static int part_copy(const struct vb_iov *iov, unsigned int n, uint32_t recorded, size_t off,
+		     uint8_t *buf, size_t len, bool to_iov)
 {
-	return cur->remaining < recorded ? cur->remaining : recorded;
+	size_t total = 0;
+	const size_t done = len;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += iov[i].len;
+	if (total > recorded)
+		total = recorded;
+	if (!part_range_ok(total, off, len))
+		return to_iov ? -ENOSPC : -EBADMSG;
+	/* In range: the walk ends before the last iovec runs out. */
+	for (; len; iov++) {
+		size_t take;
+
+		if (off >= iov->len) {
+			off -= iov->len;
+			continue;
+		}
+		take = iov->len - off < len ? iov->len - off : len;
+		if (to_iov)
+			memcpy((uint8_t *)iov->base + off, buf, take);
+		else
+			memcpy(buf, (const uint8_t *)iov->base + off, take);
+		buf += take;
+		len -= take;
+		off = 0;
+	}
+	return (int)done;
 }
 
 /* @satisfy{VB-REQ-CHAIN-001}: all or nothing. */
 VB_EXPORT int vb_chain_read(const struct vb_chain *c, size_t off, void *buf, size_t len)
 {
-	struct vb_iov_cursor cur;
-
-	vb_iov_cursor_init(&cur, c->read, c->n_read);
-	if (!part_range_ok(part_len(&cur, c->read_len), off, len))
-		return -EBADMSG;
-	vb_iov_cursor_skip(&cur, off);
-	vb_iov_cursor_read(&cur, buf, len);
-	return (int)len;
+	return part_copy(c->read, c->n_read, c->read_len, off, buf, len, false);
 }
 
 /* @satisfy{VB-REQ-CHAIN-002}: all or nothing, and only ever into the writable part. */
 VB_EXPORT int vb_chain_write(const struct vb_chain *c, size_t off, const void *buf, size_t len)
 {
-	struct vb_iov_cursor cur;
-
-	vb_iov_cursor_init(&cur, c->write, c->n_write);
-	if (!part_range_ok(part_len(&cur, c->write_len), off, len))
-		return -ENOSPC;
-	vb_iov_cursor_skip(&cur, off);
-	vb_iov_cursor_write(&cur, buf, len);
-	return (int)len;
+	/* part_copy() only reads buf when it copies to the iovecs. */
+	return part_copy(c->write, c->n_write, c->write_len, off, (uint8_t *)(uintptr_t)buf, len,
+			 true);
 }

@@ -13,6 +13,13 @@
 #define STATUS_INIT_BITS (VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER | \
 			  VB_VIRTIO_S_FEATURES_OK | VB_VIRTIO_S_DRIVER_OK)
 
+/* Forget a queue's configuration, position and error (device or queue reset). */
+static void queue_clear(const struct vb_dev *dev, struct vb_vq *vq)
+{
+	vbi_vq_clear(vq);
+	vq->num_max = dev->ops->queue_num_max;
+}
+
 VB_EXPORT size_t vb_dev_size(uint16_t num_queues)
 {
 	return sizeof(struct vb_dev) + (size_t)num_queues * sizeof(struct vb_vq);
@@ -40,14 +47,13 @@ VB_EXPORT int vb_dev_init(void *storage, size_t storage_len, const struct vb_dev
 	dev->transport = transport;
 	dev->mem = mem;
 	dev->num_queues = ops->num_queues;
-	for (uint16_t i = 0; i < dev->num_queues; i++) {
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
 		struct vb_vq *vq = &dev->vqs[i];
 
-		vbi_vq_clear(vq);
+		queue_clear(dev, vq);
 		vq->dev = dev;
 		vq->mem = mem;
-		vq->index = i;
-		vq->num_max = ops->queue_num_max;
+		vq->index = (uint16_t)i;
 	}
 	*out = dev;
 	return 0;
@@ -85,6 +91,10 @@ static uint64_t offered_features(const struct vb_dev *dev)
 	/* This build has no packed ring: never offer it whatever the model says. */
 	f &= ~VB_BIT(VB_VIRTIO_F_RING_PACKED);
 #endif
+#if !VB_CONFIG_RING_RESET
+	/* Nor per-queue reset. */
+	f &= ~VB_BIT(VB_VIRTIO_F_RING_RESET);
+#endif
 	return f;
 }
 
@@ -110,7 +120,10 @@ VB_EXPORT uint64_t vb_dev_get_driver_features(const struct vb_dev *dev)
 
 VB_EXPORT bool vb_dev_has_feature(const struct vb_dev *dev, unsigned int bit)
 {
-	return bit < 64 && (dev->driver_features & VB_BIT(bit));
+	/* One 32-bit half and a 32-bit shift: cheaper than a 64-bit shift on 32-bit cores. */
+	return bit < 64 &&
+	       (((uint32_t)(bit < 32 ? dev->driver_features : dev->driver_features >> 32) >>
+		 (bit & 31)) & 1u);
 }
 
 /* virtio 1.2, 2.2.1 "Driver Requirements: Feature Bits" and 6.1 "Driver Requirements:
@@ -132,7 +145,7 @@ static int activate(struct vb_dev *dev)
 {
 	int ret = 0;
 
-	for (uint16_t i = 0; i < dev->num_queues; i++) {
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
 		struct vb_vq *vq = &dev->vqs[i];
 
 		if (!(vq->flags & VBI_VQ_ENABLED) || (vq->flags & VBI_VQ_LIVE))
@@ -147,7 +160,7 @@ static int activate(struct vb_dev *dev)
 		ret = dev->ops->activate(dev, dev->driver_features);
 	if (ret < 0) {
 		/* The model is not active: stop every queue so that no kick reaches it. */
-		for (uint16_t i = 0; i < dev->num_queues; i++)
+		for (unsigned int i = 0; i < dev->num_queues; i++)
 			vbi_vq_stop(&dev->vqs[i]);
 		vb_dev_set_needs_reset(dev);
 	}
@@ -158,6 +171,7 @@ VB_EXPORT int vb_dev_set_status(struct vb_dev *dev, uint8_t status)
 {
 	uint8_t old = dev->status;
 	uint8_t added = (uint8_t)(status & ~old);
+	unsigned int need = 0;
 	int ret = 0;
 
 	if (status == 0) {
@@ -170,12 +184,16 @@ VB_EXPORT int vb_dev_set_status(struct vb_dev *dev, uint8_t status)
 	if ((old & ~status & (uint8_t)~VB_VIRTIO_S_NEEDS_RESET) != 0)
 		return -EPROTO;
 	added &= (uint8_t)~VB_VIRTIO_S_NEEDS_RESET;
-	/* virtio 1.2, 3.1.1: each step needs the previous ones. */
-	if ((added & VB_VIRTIO_S_DRIVER) && !(status & VB_VIRTIO_S_ACKNOWLEDGE))
-		return -EPROTO;
-	if ((added & VB_VIRTIO_S_FEATURES_OK) && !(status & VB_VIRTIO_S_DRIVER))
-		return -EPROTO;
-	if ((added & VB_VIRTIO_S_DRIVER_OK) && !((old | added) & VB_VIRTIO_S_FEATURES_OK))
+	/* virtio 1.2, 3.1.1: each step needs the previous one in the new status (bits are
+	 * never cleared, so that holds the old ones): DRIVER needs ACKNOWLEDGE, FEATURES_OK
+	 * needs DRIVER, DRIVER_OK needs FEATURES_OK. */
+	if (added & VB_VIRTIO_S_DRIVER)
+		need |= VB_VIRTIO_S_ACKNOWLEDGE;
+	if (added & VB_VIRTIO_S_FEATURES_OK)
+		need |= VB_VIRTIO_S_DRIVER;
+	if (added & VB_VIRTIO_S_DRIVER_OK)
+		need |= VB_VIRTIO_S_FEATURES_OK;
+	if (need & ~status)
 		return -EPROTO;
 	/* virtio 1.2, 2.2.2 "Device Requirements: Feature Bits": the device must not set
 	 * FEATURES_OK for features it cannot accept; the driver reads the status back. */
@@ -200,12 +218,8 @@ VB_EXPORT uint8_t vb_dev_get_status(const struct vb_dev *dev)
 
 VB_EXPORT void vb_dev_reset(struct vb_dev *dev)
 {
-	for (uint16_t i = 0; i < dev->num_queues; i++) {
-		struct vb_vq *vq = &dev->vqs[i];
-
-		vbi_vq_clear(vq);
-		vq->num_max = dev->ops->queue_num_max;
-	}
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		queue_clear(dev, &dev->vqs[i]);
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
 	dev->status = 0;
@@ -306,19 +320,13 @@ VB_EXPORT int vb_dev_queue_set_config(struct vb_dev *dev, uint16_t qidx,
 	return 0;
 }
 
-/* Ring layout is known once features are: before FEATURES_OK assume what was offered. */
-static bool queue_is_packed(const struct vb_dev *dev)
-{
-	uint64_t f = (dev->status & VB_VIRTIO_S_FEATURES_OK) ? dev->driver_features : 0;
-
-	return (f & VB_BIT(VB_VIRTIO_F_RING_PACKED)) != 0;
-}
-
 VB_EXPORT int vb_dev_queue_enable(struct vb_dev *dev, uint16_t qidx, bool enable)
 {
+	/* Ring layout is known once features are; before FEATURES_OK it is split. */
+	const uint64_t f = (dev->status & VB_VIRTIO_S_FEATURES_OK) ? dev->driver_features : 0;
 	struct vb_vq *vq;
 	uint16_t num;
-	int ret;
+	int ret = 0;
 
 	if (qidx >= dev->num_queues)
 		return -EINVAL;
@@ -332,29 +340,29 @@ VB_EXPORT int vb_dev_queue_enable(struct vb_dev *dev, uint16_t qidx, bool enable
 	/* virtio 1.2, 2.7 "Split Virtqueues": the queue size is a power of 2 (packed rings,
 	 * 2.8, allow any size up to 32768). */
 	if (num == 0 || num > vq->num_max ||
-	    (!queue_is_packed(dev) && (num & (num - 1)) != 0))
-		return -EPROTO;
-	if (!(dev->status & VB_VIRTIO_S_DRIVER_OK)) {
+	    (!(f & VB_BIT(VB_VIRTIO_F_RING_PACKED)) && (num & (num - 1)) != 0))
+		ret = -EPROTO;
+	else if (!(vq->flags & VBI_VQ_LIVE)) {
 		/* dev.h: enabling checks the alignment and that the rings map now, so a bad
-		 * address fails here and the queue stays disabled. It goes live at DRIVER_OK
+		 * address fails here and the queue stays disabled. Before DRIVER_OK (features,
+		 * if any, are final after FEATURES_OK) the queue goes live only at DRIVER_OK
 		 * (activate()), which maps the rings again in case the memory map changed. */
-		ret = vbi_vq_start(vq, (dev->status & VB_VIRTIO_S_FEATURES_OK) ?
-				   dev->driver_features : 0);
-		vbi_vq_stop(vq);
-		if (ret < 0)
-			return ret;
-		vq->flags |= VBI_VQ_ENABLED;
-		return 0;
+		ret = vbi_vq_start(vq, f);
+		if (!(dev->status & VB_VIRTIO_S_DRIVER_OK))
+			vbi_vq_stop(vq);
 	}
-	vq->flags |= VBI_VQ_ENABLED;
-	if (vq->flags & VBI_VQ_LIVE)
-		return 0;
-	ret = vbi_vq_start(vq, dev->driver_features);
-	if (ret < 0)
+	/* A refused enable leaves the queue disabled, even if it was enabled before: the
+	 * driver reads back QueueReady and must not see a queue the device refused. */
+	if (ret == 0) {
+		vq->flags |= VBI_VQ_ENABLED;
+	} else {
+		vbi_vq_stop(vq);
 		vq->flags &= (uint16_t)~VBI_VQ_ENABLED;
+	}
 	return ret;
 }
 
+#if VB_CONFIG_RING_RESET
 VB_EXPORT int vb_dev_queue_reset(struct vb_dev *dev, uint16_t qidx)
 {
 	struct vb_vq *vq;
@@ -362,18 +370,19 @@ VB_EXPORT int vb_dev_queue_reset(struct vb_dev *dev, uint16_t qidx)
 	if (qidx >= dev->num_queues)
 		return -EINVAL;
 	vq = &dev->vqs[qidx];
-	vbi_vq_clear(vq);
-	vq->num_max = dev->ops->queue_num_max;
+	queue_clear(dev, vq);
 	if (VB_OPS_HAS(dev->ops, VB_DEVICE_OPS_V1, queue_reset))
 		dev->ops->queue_reset(dev, vq);
 	return 0;
 }
+#endif /* VB_CONFIG_RING_RESET */
 
+#if VB_CONFIG_REMAP
 VB_EXPORT int vb_dev_remap(struct vb_dev *dev)
 {
 	int first = 0;
 
-	for (uint16_t i = 0; i < dev->num_queues; i++) {
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
 		struct vb_vq *vq = &dev->vqs[i];
 		int ret;
 
@@ -389,6 +398,7 @@ VB_EXPORT int vb_dev_remap(struct vb_dev *dev)
 	}
 	return first;
 }
+#endif /* VB_CONFIG_REMAP */
 
 VB_EXPORT int vb_dev_kick(struct vb_dev *dev, uint16_t qidx)
 {

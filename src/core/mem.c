@@ -19,38 +19,43 @@ VB_EXPORT int vb_mem_init(struct vb_mem *mem, struct vb_mem_region *regions, uin
 	return 0;
 }
 
-/* True if [a, a + alen) and [b, b + blen) share a byte. Compares last bytes, which exist
- * and do not wrap for both ranges (checked by the caller), while one past the end may. */
-static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+/* True if [base, base + size) shares a byte with a region of mem, in guest (ring == false) or
+ * ring address space. No range wraps (vb_mem_add() checks it before it calls this), so the
+ * range that starts first reaches the other's start exactly when the difference of the starts,
+ * taken in the no-wrap form, is below its size. */
+static VB_SIZE_NOINLINE bool overlaps_any(const struct vb_mem *mem, uint64_t base, uint64_t size,
+					  bool ring)
 {
-	return a <= b + (blen - 1) && b <= a + (alen - 1);
+	for (uint32_t i = 0; i < mem->n_regions; i++) {
+		const struct vb_mem_region *o = &mem->regions[i];
+		uint64_t obase = ring ? o->ring_addr : o->guest_addr;
+
+		if (base - obase < o->size || obase - base < size)
+			return true;
+	}
+	return false;
 }
 
 VB_EXPORT int vb_mem_add(struct vb_mem *mem, const struct vb_mem_region *r)
 {
-	struct vb_mem_region nr;
+	uint64_t ring, last;
 
 	if (!mem || !r || r->size == 0 || !r->host_ptr ||
 	    !(r->flags & (VB_MEM_F_READ | VB_MEM_F_WRITE)))
 		return -EINVAL;
-	nr = *r;
-	if (!(nr.flags & VB_MEM_F_RING_ADDR))
-		nr.ring_addr = nr.guest_addr;
+	ring = (r->flags & VB_MEM_F_RING_ADDR) ? r->ring_addr : r->guest_addr;
 	/* The last byte must be addressable: base + size - 1 must not wrap. */
-	if (nr.size - 1 > UINT64_MAX - nr.guest_addr || nr.size - 1 > UINT64_MAX - nr.ring_addr ||
-	    nr.size - 1 > UINTPTR_MAX - (uintptr_t)nr.host_ptr)
+	last = r->size - 1;
+	if (last > UINT64_MAX - r->guest_addr || last > UINT64_MAX - ring ||
+	    last > UINTPTR_MAX - (uintptr_t)r->host_ptr)
 		return -EOVERFLOW;
-	for (uint32_t i = 0; i < mem->n_regions; i++) {
-		const struct vb_mem_region *o = &mem->regions[i];
-
-		if (ranges_overlap(nr.guest_addr, nr.size, o->guest_addr, o->size))
-			return -EINVAL;
-		if (ranges_overlap(nr.ring_addr, nr.size, o->ring_addr, o->size))
-			return -EINVAL;
-	}
+	if (overlaps_any(mem, r->guest_addr, r->size, false) ||
+	    overlaps_any(mem, ring, r->size, true))
+		return -EINVAL;
 	if (mem->n_regions >= mem->max_regions)
 		return -ENOSPC;
-	mem->regions[mem->n_regions++] = nr;
+	mem->regions[mem->n_regions] = *r;
+	mem->regions[mem->n_regions++].ring_addr = ring;
 	mem->generation++;
 	return 0;
 }

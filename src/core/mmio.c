@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "virtio-backend/dev.h"
+#include "virtio-backend/endian.h"
 #include "virtio-backend/error.h"
 #include "virtio-backend/mmio.h"
 #include "virtio-backend/spec.h"
@@ -23,14 +25,17 @@
 
 #if VB_CONFIG_MMIO
 
+/* mmio->sel[]: the selector registers, as the driver wrote them. */
+#define SEL_DEVICE_FEATURES	0u
+#define SEL_DRIVER_FEATURES	1u
+#define SEL_QUEUE		2u
+#define SEL_SHM			3u
+
 struct vb_mmio {
 	struct vb_dev			*dev;
 	const struct vb_mmio_host_ops	*host;
 	void				*host_ctx;
-	uint32_t			device_features_sel;
-	uint32_t			driver_features_sel;
-	uint32_t			queue_sel;
-	uint32_t			shm_sel;
+	uint32_t			sel[4];		/* SEL_* */
 	/* VB_MMIO_INT_*: set from any thread by the transport hooks, cleared by InterruptACK. */
 	uint32_t			interrupt_status;
 	/* The driver accepted a feature bit above 63 (no device offers one): FEATURES_OK must
@@ -45,54 +50,66 @@ _Static_assert(_Alignof(struct vb_mmio) <= 8, "vb_mmio_init() promises 8-byte al
 /* Interrupt bits defined by virtio 1.2, 4.2.2 (InterruptStatus). */
 #define INT_ALL		(VB_MMIO_INT_VRING | VB_MMIO_INT_CONFIG)
 
-/* What a register allows the driver to do (virtio 1.2, 4.2.2, table "MMIO Device Register
- * Layout", column "Direction"). */
-#define REG_R		1u
-#define REG_W		2u
+/*
+ * Register decode: one byte per 32-bit word below the config space, KIND | ARG << 5. Registers
+ * that behave alike share a kind and differ by ARG (which selector, which ring area and half).
+ * A word not in virtio 1.2, 4.2.2 "MMIO Device Register Layout" is K_NONE. The table's
+ * "Direction" column is the two switches: vb_mmio_read() lists the readable kinds,
+ * vb_mmio_write() the writable ones, and every other kind is refused by their default.
+ */
+enum {
+	K_NONE,
+	K_MAGIC, K_VERSION, K_DEVICE_ID, K_VENDOR_ID, K_DEVICE_FEATURES,	/* R */
+	K_QUEUE_NUM_MAX, K_INTERRUPT_STATUS, K_SHM, K_CONFIG_GENERATION,	/* R */
+	K_QUEUE_READY, K_STATUS, K_QUEUE_RESET,					/* RW */
+	K_SEL, K_DRIVER_FEATURES, K_QUEUE_NUM, K_QUEUE_ADDR,			/* W */
+	K_QUEUE_NOTIFY, K_INTERRUPT_ACK,					/* W */
+};
+#define KIND_BITS	5u
+#define REG(kind, arg)	((uint8_t)((kind) | (arg) << KIND_BITS))
+/* K_QUEUE_ADDR's ARG: area (0 descriptor, 1 driver, 2 device) * 2 + high half. */
+#define ADDR_HIGH	1u
 
-static unsigned int reg_access(uint32_t off)
-{
-	switch (off) {
-	case VB_MMIO_MAGIC_VALUE:
-	case VB_MMIO_VERSION:
-	case VB_MMIO_DEVICE_ID:
-	case VB_MMIO_VENDOR_ID:
-	case VB_MMIO_DEVICE_FEATURES:
-	case VB_MMIO_QUEUE_NUM_MAX:
-	case VB_MMIO_INTERRUPT_STATUS:
-	case VB_MMIO_SHM_LEN_LOW:
-	case VB_MMIO_SHM_LEN_HIGH:
-	case VB_MMIO_SHM_BASE_LOW:
-	case VB_MMIO_SHM_BASE_HIGH:
-	case VB_MMIO_CONFIG_GENERATION:
-		return REG_R;
-	case VB_MMIO_DEVICE_FEATURES_SEL:
-	case VB_MMIO_DRIVER_FEATURES:
-	case VB_MMIO_DRIVER_FEATURES_SEL:
-	case VB_MMIO_QUEUE_SEL:
-	case VB_MMIO_QUEUE_NUM:
-	case VB_MMIO_QUEUE_NOTIFY:
-	case VB_MMIO_INTERRUPT_ACK:
-	case VB_MMIO_QUEUE_DESC_LOW:
-	case VB_MMIO_QUEUE_DESC_HIGH:
-	case VB_MMIO_QUEUE_DRIVER_LOW:
-	case VB_MMIO_QUEUE_DRIVER_HIGH:
-	case VB_MMIO_QUEUE_DEVICE_LOW:
-	case VB_MMIO_QUEUE_DEVICE_HIGH:
-	case VB_MMIO_SHM_SEL:
-		return REG_W;
-	case VB_MMIO_QUEUE_READY:
-	case VB_MMIO_STATUS:
-	case VB_MMIO_QUEUE_RESET:
-		return REG_R | REG_W;
-	default:
-		return 0;
-	}
-}
+_Static_assert(K_INTERRUPT_ACK < (1u << KIND_BITS), "kinds fit below ARG");
+
+static const uint8_t reg_table[VB_MMIO_CONFIG / 4] = {
+	[VB_MMIO_MAGIC_VALUE / 4]		= REG(K_MAGIC, 0),
+	[VB_MMIO_VERSION / 4]			= REG(K_VERSION, 0),
+	[VB_MMIO_DEVICE_ID / 4]			= REG(K_DEVICE_ID, 0),
+	[VB_MMIO_VENDOR_ID / 4]			= REG(K_VENDOR_ID, 0),
+	[VB_MMIO_DEVICE_FEATURES / 4]		= REG(K_DEVICE_FEATURES, 0),
+	[VB_MMIO_DEVICE_FEATURES_SEL / 4]	= REG(K_SEL, SEL_DEVICE_FEATURES),
+	[VB_MMIO_DRIVER_FEATURES / 4]		= REG(K_DRIVER_FEATURES, 0),
+	[VB_MMIO_DRIVER_FEATURES_SEL / 4]	= REG(K_SEL, SEL_DRIVER_FEATURES),
+	[VB_MMIO_QUEUE_SEL / 4]			= REG(K_SEL, SEL_QUEUE),
+	[VB_MMIO_QUEUE_NUM_MAX / 4]		= REG(K_QUEUE_NUM_MAX, 0),
+	[VB_MMIO_QUEUE_NUM / 4]			= REG(K_QUEUE_NUM, 0),
+	[VB_MMIO_QUEUE_READY / 4]		= REG(K_QUEUE_READY, 0),
+	[VB_MMIO_QUEUE_NOTIFY / 4]		= REG(K_QUEUE_NOTIFY, 0),
+	[VB_MMIO_INTERRUPT_STATUS / 4]		= REG(K_INTERRUPT_STATUS, 0),
+	[VB_MMIO_INTERRUPT_ACK / 4]		= REG(K_INTERRUPT_ACK, 0),
+	[VB_MMIO_STATUS / 4]			= REG(K_STATUS, 0),
+	[VB_MMIO_QUEUE_DESC_LOW / 4]		= REG(K_QUEUE_ADDR, 0),
+	[VB_MMIO_QUEUE_DESC_HIGH / 4]		= REG(K_QUEUE_ADDR, ADDR_HIGH),
+	[VB_MMIO_QUEUE_DRIVER_LOW / 4]		= REG(K_QUEUE_ADDR, 2),
+	[VB_MMIO_QUEUE_DRIVER_HIGH / 4]		= REG(K_QUEUE_ADDR, 2 | ADDR_HIGH),
+	[VB_MMIO_QUEUE_DEVICE_LOW / 4]		= REG(K_QUEUE_ADDR, 4),
+	[VB_MMIO_QUEUE_DEVICE_HIGH / 4]		= REG(K_QUEUE_ADDR, 4 | ADDR_HIGH),
+	[VB_MMIO_SHM_SEL / 4]			= REG(K_SEL, SEL_SHM),
+	[VB_MMIO_SHM_LEN_LOW / 4]		= REG(K_SHM, 0),
+	[VB_MMIO_SHM_LEN_HIGH / 4]		= REG(K_SHM, 0),
+	[VB_MMIO_SHM_BASE_LOW / 4]		= REG(K_SHM, 0),
+	[VB_MMIO_SHM_BASE_HIGH / 4]		= REG(K_SHM, 0),
+	[VB_MMIO_QUEUE_RESET / 4]		= REG(K_QUEUE_RESET, 0),
+	[VB_MMIO_CONFIG_GENERATION / 4]		= REG(K_CONFIG_GENERATION, 0),
+};
+
+/* decode() result for an access to device config space (above every table entry). */
+#define CONFIG_SPACE	0x100u
 
 /*
- * Common check of every access. Returns 0 with *coff set to the config space offset (or
- * UINT32_MAX for a register), or -EINVAL.
+ * Common check of every access: returns the register's table entry, CONFIG_SPACE, or 0 (K_NONE,
+ * refused with -EINVAL) for a bad access.
  *
  * virtio 1.2, 4.2.2.2 "Driver Requirements: MMIO Device Register Layout": the driver MUST only
  * use 32 bit wide and aligned accesses for the control registers; 8, 16 and 32 bit wide,
@@ -100,25 +117,33 @@ static unsigned int reg_access(uint32_t off)
  * locations not described in the table, write read-only or read write-only registers.
  */
 /* @satisfy{VB-REQ-MMIO-002} @satisfy{VB-REQ-MMIO-003} */
-static int check_access(uint64_t off, unsigned int size, unsigned int dir, uint32_t *coff)
+static unsigned int decode(const struct vb_mmio *mmio, uint64_t off, unsigned int size)
 {
-	if (off >= VB_MMIO_CONFIG) {
-		if (size != 1 && size != 2 && size != 4)
-			return -EINVAL;
-		if (off & (size - 1))
-			return -EINVAL;
-		/* vb_dev_config_read/write check the end against the config length. */
-		if (off - VB_MMIO_CONFIG > UINT32_MAX - 4u)
-			return -EINVAL;
-		*coff = (uint32_t)(off - VB_MMIO_CONFIG);
-		return 0;
-	}
-	if (size != 4 || (off & 3))
-		return -EINVAL;
-	if (!(reg_access((uint32_t)off) & dir))
-		return -EINVAL;
-	*coff = UINT32_MAX;
-	return 0;
+	/* Bit n set: an n-byte access is allowed there. */
+	unsigned int sizes = off >= VB_MMIO_CONFIG ? 0x16u : 0x10u;
+
+	if (!mmio->dev || size > 4 || !((sizes >> size) & 1u) || (off & (size - 1u)))
+		return K_NONE;
+	if (off < VB_MMIO_CONFIG)
+		return reg_table[off / 4];
+	/* vb_dev_config_read/write check the end against the config length. */
+	if (off - VB_MMIO_CONFIG > UINT32_MAX - 4u)
+		return K_NONE;
+	return CONFIG_SPACE;
+}
+
+/* v with its low (high == false) or high 32 bits replaced: the driver writes 64-bit values as
+ * two 32-bit halves (virtio 1.2, 4.2.2: QueueDesc*, QueueDriver*, QueueDevice*, the feature
+ * windows). */
+static uint64_t set_half(uint64_t v, bool high, uint32_t val)
+{
+	uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
+
+	if (high)
+		hi = val;
+	else
+		lo = val;
+	return (uint64_t)hi << 32 | lo;
 }
 
 /* The interrupt line follows InterruptStatus: virtio 1.2, 4.2.3.4 "Notifications From The
@@ -158,18 +183,13 @@ static int mmio_config_changed(void *transport)
 	return 0;
 }
 
-static void mmio_needs_reset(void *transport)
-{
-	/* The core has already sent config_changed: InterruptStatus shows it. */
-	(void)transport;
-}
-
 /* @satisfy{VB-REQ-MMIO-014} @satisfy{VB-REQ-MMIO-015} */
 VB_EXPORT const struct vb_transport_ops vb_mmio_transport_ops = {
 	.version = VB_TRANSPORT_OPS_V1,
 	.notify = mmio_notify,
 	.config_changed = mmio_config_changed,
-	.needs_reset = mmio_needs_reset,
+	/* No needs_reset hook: the core has already sent config_changed, and InterruptStatus
+	 * shows it. */
 };
 
 VB_EXPORT size_t vb_mmio_size(void)
@@ -197,8 +217,6 @@ VB_EXPORT int vb_mmio_init(void *storage, size_t storage_len, const struct vb_mm
 /* @satisfy{VB-REQ-MMIO-001} @satisfy{VB-REQ-MMIO-021} */
 VB_EXPORT int vb_mmio_attach(struct vb_mmio *mmio, struct vb_dev *dev)
 {
-	int ret;
-
 	if (!mmio || !dev)
 		return -EINVAL;
 	/* The device must send its interrupts to this register file, or they would be lost. */
@@ -209,10 +227,9 @@ VB_EXPORT int vb_mmio_attach(struct vb_mmio *mmio, struct vb_dev *dev)
 	 * VIRTIO_F_VERSION_1 (6.1 "Driver Requirements: Reserved Feature Bits"). MMIO has no
 	 * per-queue notification data (NOTIF_CONFIG_DATA is PCI's) and no SR-IOV.
 	 */
-	ret = vb_dev_set_feature_mask(dev, VB_BIT(VB_VIRTIO_F_VERSION_1),
-				      VB_BIT(VB_VIRTIO_F_SR_IOV) |
-				      VB_BIT(VB_VIRTIO_F_NOTIF_CONFIG_DATA));
-	if (ret < 0)
+	if (vb_dev_set_feature_mask(dev, VB_BIT(VB_VIRTIO_F_VERSION_1),
+				    VB_BIT(VB_VIRTIO_F_SR_IOV) |
+				    VB_BIT(VB_VIRTIO_F_NOTIF_CONFIG_DATA)) < 0)
 		return -EINVAL;
 	mmio->dev = dev;
 	return 0;
@@ -223,122 +240,105 @@ VB_EXPORT uint32_t vb_mmio_interrupt_status(const struct vb_mmio *mmio)
 	return __atomic_load_n(&mmio->interrupt_status, __ATOMIC_SEQ_CST);
 }
 
-/* The queue QueueSel names, or false if there is none (such a queue "is not available"). */
-static bool sel_queue(const struct vb_mmio *mmio, uint16_t *qidx)
+/* The queue QueueSel names, or NULL if there is none (such a queue "is not available"). */
+static struct vb_vq *sel_queue(const struct vb_mmio *mmio)
 {
-	if (mmio->queue_sel >= vb_dev_num_queues(mmio->dev))
-		return false;
-	*qidx = (uint16_t)mmio->queue_sel;
-	return true;
+	uint32_t q = mmio->sel[SEL_QUEUE];
+
+	return q < mmio->dev->num_queues ? &mmio->dev->vqs[q] : NULL;
 }
 
 /* A feature is negotiated once the device took FEATURES_OK with it accepted. */
 static bool negotiated(const struct vb_mmio *mmio, unsigned int bit)
 {
-	return (vb_dev_get_status(mmio->dev) & VB_VIRTIO_S_FEATURES_OK) &&
+	return (mmio->dev->status & VB_VIRTIO_S_FEATURES_OK) &&
 	       vb_dev_has_feature(mmio->dev, bit);
 }
 
-/* @satisfy{VB-REQ-MMIO-017} */
+/*
+ * Config fields of a VERSION_1 device are little-endian (virtio 1.2, 2.5 "Device
+ * Configuration Space"): an access of size bytes moves the low size bytes of the value, which
+ * are the first size bytes of its little-endian form on any host.
+ * @satisfy{VB-REQ-MMIO-017}
+ */
 static int read_config(struct vb_mmio *mmio, uint32_t coff, unsigned int size, uint32_t *val)
 {
-	uint8_t b[4];
-	int ret = vb_dev_config_read(mmio->dev, coff, b, size);
+	vb_le32 le = { 0 };
+	int ret = vb_dev_config_read(mmio->dev, coff, &le, size);
 
 	if (ret < 0)
 		return ret;
-	/* Config fields of a VERSION_1 device are little-endian (virtio 1.2, 2.5 "Device
-	 * Configuration Space"); assemble without caring about the host's byte order. */
-	*val = 0;
-	for (unsigned int i = 0; i < size; i++)
-		*val |= (uint32_t)b[i] << (8u * i);
+	*val = vb_le32_to_cpu(le);
 	return 0;
 }
 
-/* @satisfy{VB-REQ-MMIO-004} @satisfy{VB-REQ-MMIO-005} @satisfy{VB-REQ-MMIO-008}
+/* @satisfy{VB-REQ-MMIO-001} @satisfy{VB-REQ-MMIO-002} @satisfy{VB-REQ-MMIO-003}
+ * @satisfy{VB-REQ-MMIO-004} @satisfy{VB-REQ-MMIO-005} @satisfy{VB-REQ-MMIO-008}
  * @satisfy{VB-REQ-MMIO-010} @satisfy{VB-REQ-MMIO-016} @satisfy{VB-REQ-MMIO-018}
  * @satisfy{VB-REQ-MMIO-019} @satisfy{VB-REQ-MMIO-020} */
-static int read_reg(struct vb_mmio *mmio, uint32_t off, uint32_t *val)
+VB_EXPORT int vb_mmio_read(struct vb_mmio *mmio, uint64_t off, unsigned int size, uint32_t *val)
 {
-	struct vb_queue_config qc;
-	uint16_t q;
+	unsigned int reg = decode(mmio, off, size);
+	const struct vb_vq *vq;
+	uint64_t f;
 
-	switch (off) {
-	case VB_MMIO_MAGIC_VALUE:
+	*val = 0;	/* also what every refused read returns */
+	if (reg == CONFIG_SPACE)
+		return read_config(mmio, (uint32_t)(off - VB_MMIO_CONFIG), size, val);
+	switch (reg) {
+	case K_MAGIC:
 		*val = VB_MMIO_MAGIC;
-		return 0;
-	case VB_MMIO_VERSION:
+		break;
+	case K_VERSION:
 		*val = 2;
-		return 0;
-	case VB_MMIO_DEVICE_ID:
-		*val = vb_dev_ops(mmio->dev)->device_id;
-		return 0;
-	case VB_MMIO_VENDOR_ID:
+		break;
+	case K_DEVICE_ID:
+		*val = mmio->dev->ops->device_id;
+		break;
+	case K_VENDOR_ID:
 		*val = VB_MMIO_VENDOR;
-		return 0;
-	case VB_MMIO_DEVICE_FEATURES:
+		break;
+	case K_DEVICE_FEATURES:
 		/* Bits 32 * sel .. 32 * sel + 31; nothing is offered above bit 63. */
-		if (mmio->device_features_sel < 2)
-			*val = (uint32_t)(vb_dev_get_features(mmio->dev) >>
-					  (32u * mmio->device_features_sel));
-		return 0;
-	case VB_MMIO_QUEUE_NUM_MAX:
+		f = vb_dev_get_features(mmio->dev);
+		if (mmio->sel[SEL_DEVICE_FEATURES] == 0)
+			*val = (uint32_t)f;
+		else if (mmio->sel[SEL_DEVICE_FEATURES] == 1)
+			*val = (uint32_t)(f >> 32);
+		break;
+	case K_QUEUE_NUM_MAX:
+	case K_QUEUE_READY:
 		/* virtio 1.2, 4.2.2: "zero (0x0) if the queue is not available". */
-		if (sel_queue(mmio, &q) && vb_dev_queue_get_config(mmio->dev, q, &qc) == 0)
-			*val = qc.num_max;
-		return 0;
-	case VB_MMIO_QUEUE_READY:
-		if (sel_queue(mmio, &q) && vb_dev_queue_get_config(mmio->dev, q, &qc) == 0)
-			*val = qc.enabled ? 1u : 0u;
-		return 0;
-	case VB_MMIO_INTERRUPT_STATUS:
+		vq = sel_queue(mmio);
+		if (vq)
+			*val = reg == K_QUEUE_READY ? (vq->flags & VBI_VQ_ENABLED) != 0 :
+						      vq->num_max;
+		break;
+	case K_INTERRUPT_STATUS:
 		*val = vb_mmio_interrupt_status(mmio);
-		return 0;
-	case VB_MMIO_STATUS:
-		*val = vb_dev_get_status(mmio->dev);
-		return 0;
-	case VB_MMIO_SHM_LEN_LOW:
-	case VB_MMIO_SHM_LEN_HIGH:
-	case VB_MMIO_SHM_BASE_LOW:
-	case VB_MMIO_SHM_BASE_HIGH:
+		break;
+	case K_STATUS:
+		*val = mmio->dev->status;
+		break;
+	case K_SHM:
 		/* virtio 1.2, 4.2.2: reading a non-existent region gives a length of -1; this
 		 * device has no shared memory regions at all. */
 		*val = UINT32_MAX;
-		return 0;
-	case VB_MMIO_QUEUE_RESET:
+		break;
+	case K_QUEUE_RESET:
 		if (!negotiated(mmio, VB_VIRTIO_F_RING_RESET))
 			return -ENOTSUP;
 		/* vb_dev_queue_reset() completes at once, so a reset is never in progress
 		 * (virtio 1.2, 4.2.2.1: QueueReset shows 1 only while a reset is ongoing). */
-		return 0;
-	case VB_MMIO_CONFIG_GENERATION:
-		*val = vb_dev_config_generation(mmio->dev);
-		return 0;
+		break;
+	case K_CONFIG_GENERATION:
+		*val = mmio->dev->config_generation;
+		break;
 	default:
-		/* check_access() let only readable registers through. */
+		/* A bad access, no register, or a write-only one. */
 		return -EINVAL;
 	}
-}
-
-/* @satisfy{VB-REQ-MMIO-001} @satisfy{VB-REQ-MMIO-002} @satisfy{VB-REQ-MMIO-003} */
-VB_EXPORT int vb_mmio_read(struct vb_mmio *mmio, uint64_t off, unsigned int size, uint32_t *val)
-{
-	uint32_t coff;
-	int ret;
-
-	*val = 0;
-	if (!mmio->dev)
-		return -EINVAL;
-	ret = check_access(off, size, REG_R, &coff);
-	if (ret < 0)
-		return ret;
-	if (coff != UINT32_MAX)
-		ret = read_config(mmio, coff, size, val);
-	else
-		ret = read_reg(mmio, (uint32_t)off, val);
-	if (ret < 0)
-		*val = 0;
-	return ret;
+	return 0;
 }
 
 /*
@@ -346,33 +346,30 @@ VB_EXPORT int vb_mmio_read(struct vb_mmio *mmio, uint64_t off, unsigned int size
  * from any side clears them) and hand the whole word to the core, which refuses the write
  * outside DRIVER..FEATURES_OK (-EPROTO) and records unoffered bits (-ENOTSUP) so that
  * FEATURES_OK is then refused: virtio 1.2, 3.1.1 "Driver Requirements: Device Initialization"
- * and 2.2.1 "Driver Requirements: Feature Bits".
+ * and 2.2.1 "Driver Requirements: Feature Bits". A window above bit 63 leaves the word as it
+ * is, so the core only checks the state.
  * @satisfy{VB-REQ-MMIO-006} @satisfy{VB-REQ-MMIO-007}
  */
 static int write_driver_features(struct vb_mmio *mmio, uint32_t val)
 {
-	uint8_t status = vb_dev_get_status(mmio->dev);
-	uint32_t sel = mmio->driver_features_sel;
-	uint64_t f;
+	uint32_t sel = mmio->sel[SEL_DRIVER_FEATURES];
+	uint64_t f = mmio->dev->driver_features;
+	int ret;
 
-	if (!(status & VB_VIRTIO_S_DRIVER) || (status & VB_VIRTIO_S_FEATURES_OK))
-		return -EPROTO;
-	if (sel >= 2) {
-		if (val == 0)
-			return 0;
-		mmio->features_bogus = true;
-		return -ENOTSUP;
-	}
-	f = vb_dev_get_driver_features(mmio->dev);
-	f &= ~((uint64_t)UINT32_MAX << (32u * sel));
-	f |= (uint64_t)val << (32u * sel);
-	return vb_dev_set_driver_features(mmio->dev, f);
+	if (sel < 2)
+		f = set_half(f, sel != 0, val);
+	ret = vb_dev_set_driver_features(mmio->dev, f);
+	if (sel < 2 || ret == -EPROTO)
+		return ret;
+	if (val == 0)
+		return 0;
+	mmio->features_bogus = true;
+	return -ENOTSUP;
 }
 
 /* @satisfy{VB-REQ-MMIO-007} @satisfy{VB-REQ-MMIO-008} @satisfy{VB-REQ-MMIO-009} */
 static int write_status(struct vb_mmio *mmio, uint32_t val)
 {
-	uint8_t old = vb_dev_get_status(mmio->dev);
 	int ret;
 
 	/* virtio 1.2, 2.1 "Device Status Field": only the low 8 bits exist. */
@@ -383,16 +380,13 @@ static int write_status(struct vb_mmio *mmio, uint32_t val)
 		 * reset the device MUST clear all bits in InterruptStatus and the ready bits of
 		 * all queues (vb_dev_set_status(0) disables the queues). */
 		ret = vb_dev_set_status(mmio->dev, 0);
-		mmio->device_features_sel = 0;
-		mmio->driver_features_sel = 0;
-		mmio->queue_sel = 0;
-		mmio->shm_sel = 0;
+		memset(mmio->sel, 0, sizeof(mmio->sel));
 		mmio->features_bogus = false;
 		clear_irq(mmio, UINT32_MAX);
 		return ret;
 	}
 	if (mmio->features_bogus && (val & VB_VIRTIO_S_FEATURES_OK) &&
-	    !(old & VB_VIRTIO_S_FEATURES_OK)) {
+	    !(mmio->dev->status & VB_VIRTIO_S_FEATURES_OK)) {
 		/* Refuse FEATURES_OK as the core does for an unoffered bit: the other bits are
 		 * taken, FEATURES_OK stays clear (virtio 1.2, 3.1.1 step 6). */
 		ret = vb_dev_set_status(mmio->dev, (uint8_t)(val & ~VB_VIRTIO_S_FEATURES_OK));
@@ -401,68 +395,47 @@ static int write_status(struct vb_mmio *mmio, uint32_t val)
 	return vb_dev_set_status(mmio->dev, (uint8_t)val);
 }
 
-/* QueueNum and the ring addresses of the selected queue. @satisfy{VB-REQ-MMIO-011} */
-static int write_queue_config(struct vb_mmio *mmio, uint32_t off, uint32_t val)
+/*
+ * QueueNum and the ring addresses of the selected queue, stored as
+ * vb_dev_queue_set_config() would. @satisfy{VB-REQ-MMIO-011}
+ */
+static int write_queue_config(struct vb_mmio *mmio, unsigned int reg, uint32_t val)
 {
-	struct vb_queue_config qc;
-	uint16_t q;
-	int ret;
+	struct vb_vq *vq = sel_queue(mmio);
+	unsigned int arg = reg >> KIND_BITS;
+	uint64_t *addr;
 
-	if (!sel_queue(mmio, &q))
+	if (!vq)
 		return -EINVAL;
-	ret = vb_dev_queue_get_config(mmio->dev, q, &qc);
-	if (ret < 0)
-		return ret;
 	/* virtio 1.2, 4.2.2.2: when QueueReady is not zero, the driver MUST NOT access QueueNum
 	 * and the ring address registers. */
-	if (qc.enabled)
+	if (vq->flags & VBI_VQ_ENABLED)
 		return -EPROTO;
-	switch (off) {
-	case VB_MMIO_QUEUE_NUM:
-		/* virtio 1.2, 4.2.2.2: QueueNum MUST be <= QueueNumMax (the core checks the
-		 * rest); a value above 16 bits cannot be a queue size. */
-		if (val > UINT16_MAX)
+	if ((reg & ((1u << KIND_BITS) - 1)) == K_QUEUE_NUM) {
+		/* virtio 1.2, 4.2.2.2: QueueNum MUST be <= QueueNumMax (at most 32768, so a
+		 * value above 16 bits is refused too); enabling checks the rest. */
+		if (val > vq->num_max)
 			return -EPROTO;
-		qc.num = (uint16_t)val;
-		break;
-	case VB_MMIO_QUEUE_DESC_LOW:
-		qc.desc = (qc.desc & ~(uint64_t)UINT32_MAX) | val;
-		break;
-	case VB_MMIO_QUEUE_DESC_HIGH:
-		qc.desc = (qc.desc & UINT32_MAX) | (uint64_t)val << 32;
-		break;
-	case VB_MMIO_QUEUE_DRIVER_LOW:
-		qc.driver = (qc.driver & ~(uint64_t)UINT32_MAX) | val;
-		break;
-	case VB_MMIO_QUEUE_DRIVER_HIGH:
-		qc.driver = (qc.driver & UINT32_MAX) | (uint64_t)val << 32;
-		break;
-	case VB_MMIO_QUEUE_DEVICE_LOW:
-		qc.device = (qc.device & ~(uint64_t)UINT32_MAX) | val;
-		break;
-	case VB_MMIO_QUEUE_DEVICE_HIGH:
-		qc.device = (qc.device & UINT32_MAX) | (uint64_t)val << 32;
-		break;
-	default:
-		return -EINVAL;
+		vq->num_set = (uint16_t)val;
+		return 0;
 	}
-	return vb_dev_queue_set_config(mmio->dev, q, &qc);
+	addr = arg < 2 ? &vq->desc_addr : arg < 4 ? &vq->driver_addr : &vq->device_addr;
+	*addr = set_half(*addr, arg & ADDR_HIGH, val);
+	return 0;
 }
 
 /* @satisfy{VB-REQ-MMIO-012} */
 static int write_queue_ready(struct vb_mmio *mmio, uint32_t val)
 {
-	uint16_t q;
-
-	if (!sel_queue(mmio, &q))
+	if (!sel_queue(mmio))
 		return -EINVAL;
 	if (val > 1)
 		return -EPROTO;
 	/* virtio 1.2, 3.1.1 "Driver Requirements: Device Initialization": queues are set up
 	 * (step 7) after FEATURES_OK (steps 5-6); before it the ring layout is not known. */
-	if (val && !(vb_dev_get_status(mmio->dev) & VB_VIRTIO_S_FEATURES_OK))
+	if (val && !(mmio->dev->status & VB_VIRTIO_S_FEATURES_OK))
 		return -EPROTO;
-	return vb_dev_queue_enable(mmio->dev, q, val != 0);
+	return vb_dev_queue_enable(mmio->dev, (uint16_t)mmio->sel[SEL_QUEUE], val != 0);
 }
 
 /* @satisfy{VB-REQ-MMIO-013} */
@@ -474,7 +447,7 @@ static int write_queue_notify(struct vb_mmio *mmio, uint32_t val)
 	 * or with VIRTIO_F_NOTIFICATION_DATA { vqn:16, next_off:15, next_wrap:1 }. */
 	if (negotiated(mmio, VB_VIRTIO_F_NOTIFICATION_DATA))
 		idx = val & UINT16_MAX;
-	if (idx >= vb_dev_num_queues(mmio->dev))
+	if (idx >= mmio->dev->num_queues)
 		return -EINVAL;
 	if (mmio->host->kick) {
 		mmio->host->kick(mmio->host_ctx, (uint16_t)idx);
@@ -486,91 +459,68 @@ static int write_queue_notify(struct vb_mmio *mmio, uint32_t val)
 /* @satisfy{VB-REQ-MMIO-020} */
 static int write_queue_reset(struct vb_mmio *mmio, uint32_t val)
 {
-	uint16_t q;
-
-	/* virtio 1.2, 4.2.2: QueueReset exists only if VIRTIO_F_RING_RESET was negotiated. */
-	if (!negotiated(mmio, VB_VIRTIO_F_RING_RESET))
+	/* virtio 1.2, 4.2.2: QueueReset exists only if VIRTIO_F_RING_RESET was negotiated
+	 * (never, when VB_CONFIG_RING_RESET is 0: the core does not offer it). */
+	if (!VB_CONFIG_RING_RESET || !negotiated(mmio, VB_VIRTIO_F_RING_RESET))
 		return -ENOTSUP;
-	if (!sel_queue(mmio, &q))
+	if (!sel_queue(mmio))
 		return -EINVAL;
 	/* virtio 1.2, 4.2.2.1: the device resets the queue when 1 is written. */
 	if (val != 1)
 		return -EPROTO;
-	return vb_dev_queue_reset(mmio->dev, q);
+#if VB_CONFIG_RING_RESET
+	return vb_dev_queue_reset(mmio->dev, (uint16_t)mmio->sel[SEL_QUEUE]);
+#else
+	return -ENOTSUP;	/* not reached */
+#endif
 }
 
-static int write_reg(struct vb_mmio *mmio, uint32_t off, uint32_t val)
-{
-	switch (off) {
-	case VB_MMIO_DEVICE_FEATURES_SEL:
-		mmio->device_features_sel = val;
-		return 0;
-	case VB_MMIO_DRIVER_FEATURES:
-		return write_driver_features(mmio, val);
-	case VB_MMIO_DRIVER_FEATURES_SEL:
-		mmio->driver_features_sel = val;
-		return 0;
-	case VB_MMIO_QUEUE_SEL:
-		/* Any value: a queue that does not exist reads as not available. */
-		mmio->queue_sel = val;
-		return 0;
-	case VB_MMIO_QUEUE_NUM:
-	case VB_MMIO_QUEUE_DESC_LOW:
-	case VB_MMIO_QUEUE_DESC_HIGH:
-	case VB_MMIO_QUEUE_DRIVER_LOW:
-	case VB_MMIO_QUEUE_DRIVER_HIGH:
-	case VB_MMIO_QUEUE_DEVICE_LOW:
-	case VB_MMIO_QUEUE_DEVICE_HIGH:
-		return write_queue_config(mmio, off, val);
-	case VB_MMIO_QUEUE_READY:
-		return write_queue_ready(mmio, val);
-	case VB_MMIO_QUEUE_NOTIFY:
-		return write_queue_notify(mmio, val);
-	case VB_MMIO_INTERRUPT_ACK:
-		/* virtio 1.2, 4.2.2.2: the driver MUST NOT set undefined bits in InterruptACK. */
-		if (val & ~INT_ALL)
-			return -EPROTO;
-		clear_irq(mmio, val);
-		return 0;
-	case VB_MMIO_STATUS:
-		return write_status(mmio, val);
-	case VB_MMIO_SHM_SEL:
-		mmio->shm_sel = val;
-		return 0;
-	case VB_MMIO_QUEUE_RESET:
-		return write_queue_reset(mmio, val);
-	default:
-		/* check_access() let only writable registers through. */
-		return -EINVAL;
-	}
-}
-
-/* @satisfy{VB-REQ-MMIO-017} */
+/* As read_config(); bits above the access size must be 0. @satisfy{VB-REQ-MMIO-017} */
 static int write_config(struct vb_mmio *mmio, uint32_t coff, unsigned int size, uint32_t val)
 {
-	uint8_t b[4];
+	vb_le32 le = vb_cpu_to_le32(val);
 
 	if (size < 4 && (val >> (8u * size)))
 		return -EINVAL;
-	for (unsigned int i = 0; i < size; i++)
-		b[i] = (uint8_t)(val >> (8u * i));
-	return vb_dev_config_write(mmio->dev, coff, b, size);
+	return vb_dev_config_write(mmio->dev, coff, &le, size);
 }
 
 /* @satisfy{VB-REQ-MMIO-001} @satisfy{VB-REQ-MMIO-002} @satisfy{VB-REQ-MMIO-003} */
 VB_EXPORT int vb_mmio_write(struct vb_mmio *mmio, uint64_t off, unsigned int size, uint32_t val)
 {
-	uint32_t coff;
-	int ret;
+	unsigned int reg = decode(mmio, off, size);
 
-	if (!mmio->dev)
+	if (reg == CONFIG_SPACE)
+		return write_config(mmio, (uint32_t)(off - VB_MMIO_CONFIG), size, val);
+	switch (reg & ((1u << KIND_BITS) - 1)) {
+	case K_SEL:
+		/* Any value: a queue that does not exist reads as not available, a feature
+		 * window above bit 63 as 0, and there are no shared memory regions. */
+		mmio->sel[reg >> KIND_BITS] = val;
+		return 0;
+	case K_DRIVER_FEATURES:
+		return write_driver_features(mmio, val);
+	case K_QUEUE_NUM:
+	case K_QUEUE_ADDR:
+		return write_queue_config(mmio, reg, val);
+	case K_QUEUE_READY:
+		return write_queue_ready(mmio, val);
+	case K_QUEUE_NOTIFY:
+		return write_queue_notify(mmio, val);
+	case K_INTERRUPT_ACK:
+		/* virtio 1.2, 4.2.2.2: the driver MUST NOT set undefined bits in InterruptACK. */
+		if (val & ~INT_ALL)
+			return -EPROTO;
+		clear_irq(mmio, val);
+		return 0;
+	case K_STATUS:
+		return write_status(mmio, val);
+	case K_QUEUE_RESET:
+		return write_queue_reset(mmio, val);
+	default:
+		/* A bad access, no register, or a read-only one. */
 		return -EINVAL;
-	ret = check_access(off, size, REG_W, &coff);
-	if (ret < 0)
-		return ret;
-	if (coff != UINT32_MAX)
-		return write_config(mmio, coff, size, val);
-	return write_reg(mmio, (uint32_t)off, val);
+	}
 }
 
 #else /* !VB_CONFIG_MMIO */

@@ -94,8 +94,15 @@ VB_COLD int vbi_vq_break(struct vb_vq *vq, int err, const char *why);
 #if VB_CONFIG_LOG
 #define vbi_vq_fail(vq, err, why)	vbi_vq_break((vq), (err), (why))
 #else
-#define vbi_vq_fail(vq, err, why)	vbi_vq_break((vq), (err), (const char *)0)
+/* why is still evaluated (and dropped with its strings), so what builds it stays used. */
+#define vbi_vq_fail(vq, err, why)	vbi_vq_break((vq), (err), ((void)(why), (const char *)0))
 #endif
+
+/* Check the guest alignment of the three ring areas (descriptors 16, driver area driver_align,
+ * device area 4 bytes), map each into one read-write region and check its host alignment.
+ * out receives desc, driver, device. Returns 0, -EPROTO (misaligned), -EFAULT, -EOVERFLOW. */
+int vbi_vq_map_rings(struct vb_vq *vq, uint64_t driver_len, uint64_t device_len,
+		     uint32_t driver_align, void *out[3]);
 
 /* Make a queue live with the negotiated features, or stop it (dev.c calls these). */
 int vbi_vq_start(struct vb_vq *vq, uint64_t features);

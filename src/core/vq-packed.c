@@ -56,32 +56,23 @@ static inline uint16_t avail_bits(unsigned int wrap)
 int vbi_packed_map(struct vb_vq *vq)
 {
 	const uint16_t num = vq->num;
-	void *desc, *driver, *device;
+	void *area[3];
 	int ret;
 
 	/* virtio 1.2, 2.8 "Packed Virtqueues": up to 2^15 entries, any size. */
 	if (num == 0 || num > VB_VQ_MAX_SIZE)
 		return -EPROTO;
-	/* virtio 1.2, 2.8.10.1 "Structure Size and Alignment" and 2.8.11 "Driver Requirements:
-	 * Virtqueues": descriptor ring 16, both event suppression structures 4 bytes. */
-	if ((vq->desc_addr & 15u) || (vq->driver_addr & 3u) || (vq->device_addr & 3u))
-		return -EPROTO;
 	/* A restored position (vb_vq_set_pos) must name a slot of this ring. */
 	if (vq->last_avail >= num || vq->used_idx >= num)
 		return -EPROTO;
-	ret = vb_mem_map_ring(vq->mem, vq->desc_addr, 16u * (uint64_t)num, &desc);
-	if (ret == 0)
-		ret = vb_mem_map_ring(vq->mem, vq->driver_addr, 4u, &driver);
-	if (ret == 0)
-		ret = vb_mem_map_ring(vq->mem, vq->device_addr, 4u, &device);
+	/* virtio 1.2, 2.8.10.1 "Structure Size and Alignment" and 2.8.11 "Driver Requirements:
+	 * Virtqueues": descriptor ring 16, both event suppression structures 4 bytes. */
+	ret = vbi_vq_map_rings(vq, 4u, 4u, 4u, area);
 	if (ret < 0)
 		return ret;
-	/* The ordered helpers and vbi_copy_desc_once need natural alignment in the host too. */
-	if (((uintptr_t)desc & 7u) || ((uintptr_t)driver & 3u) || ((uintptr_t)device & 3u))
-		return -EFAULT;
-	vq->ring.packed.desc = desc;
-	vq->ring.packed.driver = driver;
-	vq->ring.packed.device = device;
+	vq->ring.packed.desc = area[0];
+	vq->ring.packed.driver = area[1];
+	vq->ring.packed.device = area[2];
 	/* A live queue starts with kicks wanted; do not inherit a DISABLE a previous backend
 	 * left behind (vhost-user reconnect), or the driver would never kick again. */
 	if (!(vq->flags & VBI_VQ_KICKS_OFF)) {

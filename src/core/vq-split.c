@@ -47,30 +47,21 @@ static inline vb_le16 *avail_event(const struct vb_vq *vq)
 int vbi_split_map(struct vb_vq *vq)
 {
 	const uint64_t num = vq->num;
-	void *desc, *avail, *used;
+	void *area[3];
 	int ret;
 
-	/* virtio 1.2, 2.7 "Split Virtqueues", table "Virtqueue Part Alignment": descriptor
-	 * table 16, driver area 2, device area 4 bytes. */
-	if ((vq->desc_addr & 15u) || (vq->driver_addr & 1u) || (vq->device_addr & 3u))
-		return -EPROTO;
 	if (num == 0 || (num & (num - 1)))
 		return -EPROTO;
-	/* Sizes include used_event/avail_event whether or not EVENT_IDX is negotiated, as the
-	 * driver allocates them (virtio 1.2, 2.7 "Queue Size" table). */
-	ret = vb_mem_map_ring(vq->mem, vq->desc_addr, 16u * num, &desc);
-	if (ret == 0)
-		ret = vb_mem_map_ring(vq->mem, vq->driver_addr, 6u + 2u * num, &avail);
-	if (ret == 0)
-		ret = vb_mem_map_ring(vq->mem, vq->device_addr, 6u + 8u * num, &used);
+	/* virtio 1.2, 2.7 "Split Virtqueues", table "Virtqueue Part Alignment": descriptor
+	 * table 16, driver area 2, device area 4 bytes. Sizes include used_event/avail_event
+	 * whether or not EVENT_IDX is negotiated, as the driver allocates them (virtio 1.2,
+	 * 2.7 "Queue Size" table). */
+	ret = vbi_vq_map_rings(vq, 6u + 2u * num, 6u + 8u * num, 2u, area);
 	if (ret < 0)
 		return ret;
-	/* The ordered helpers need natural alignment in the host mapping too. */
-	if (((uintptr_t)desc & 7u) || ((uintptr_t)avail & 1u) || ((uintptr_t)used & 3u))
-		return -EFAULT;
-	vq->ring.split.desc = desc;
-	vq->ring.split.avail = avail;
-	vq->ring.split.used = used;
+	vq->ring.split.desc = area[0];
+	vq->ring.split.avail = area[1];
+	vq->ring.split.used = area[2];
 	/* The used ring position comes from vb_vq_set_pos() (or 0 after reset); vhost-user
 	 * frontends may instead expect it read back from the ring, which they do themselves. */
 	return 0;

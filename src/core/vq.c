@@ -245,6 +245,33 @@ VB_EXPORT void vb_vq_get_stats(const struct vb_vq *vq, struct vb_vq_stats *st)
 #endif
 }
 
+/* One ring area: guest alignment, one read-write region, host alignment (at most a word,
+ * which the ordered helpers and vbi_copy_desc_once need). */
+static int map_area(const struct vb_vq *vq, uint64_t addr, uint64_t len, uint32_t align,
+		    void **out)
+{
+	int ret;
+
+	if (addr & (align - 1u))
+		return -EPROTO;
+	ret = vb_mem_map_ring(vq->mem, addr, len, out);
+	if (ret == 0 && ((uintptr_t)*out & ((align < 8u ? align : 8u) - 1u)))
+		ret = -EFAULT;
+	return ret;
+}
+
+int vbi_vq_map_rings(struct vb_vq *vq, uint64_t driver_len, uint64_t device_len,
+		     uint32_t driver_align, void *out[3])
+{
+	int ret = map_area(vq, vq->desc_addr, 16u * (uint64_t)vq->num, 16u, &out[0]);
+
+	if (ret == 0)
+		ret = map_area(vq, vq->driver_addr, driver_len, driver_align, &out[1]);
+	if (ret == 0)
+		ret = map_area(vq, vq->device_addr, device_len, 4u, &out[2]);
+	return ret;
+}
+
 int vbi_vq_start(struct vb_vq *vq, uint64_t features)
 {
 	uint16_t flags = vq->flags & (VBI_VQ_ENABLED | VBI_VQ_BROKEN);
@@ -293,21 +320,25 @@ void vbi_vq_clear(struct vb_vq *vq)
 	memset(&vq->ring, 0, sizeof(vq->ring));
 }
 
+#if VB_CONFIG_LEGACY
 VB_EXPORT uint64_t vb_vq_legacy_layout(uint16_t num, uint32_t align, uint64_t base,
 				       uint64_t *desc, uint64_t *driver, uint64_t *device)
 {
-	uint64_t avail_end, used_off, total;
+	uint32_t avail_end, used_off, total;
 
 	if (num == 0 || (num & (num - 1)) || align < 4 || (align & (align - 1)))
 		return 0;
-	/* virtio 1.2, 2.7.2 "Legacy Interfaces: A Note on Virtqueue Layout". */
-	avail_end = 16u * (uint64_t)num + 6u + 2u * (uint64_t)num;
-	used_off = (avail_end + align - 1) & ~(uint64_t)(align - 1);
-	total = used_off + 6u + 8u * (uint64_t)num;
+	/* virtio 1.2, 2.7.2 "Legacy Interfaces: A Note on Virtqueue Layout". No sum wraps in
+	 * 32 bits: num <= 32768 (a power of two in 16 bits) and align <= 2^31, so avail_end
+	 * < 2^20, used_off <= 2^31 + 2^20 and total < 2^32. */
+	avail_end = 16u * num + 6u + 2u * num;
+	used_off = (avail_end + align - 1) & ~(align - 1);
+	total = used_off + 6u + 8u * num;
 	if (total - 1 > UINT64_MAX - base)
 		return 0;
 	*desc = base;
-	*driver = base + 16u * (uint64_t)num;
+	*driver = base + 16u * num;
 	*device = base + used_off;
 	return total;
 }
+#endif /* VB_CONFIG_LEGACY */

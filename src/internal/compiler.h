@@ -26,6 +26,14 @@
 #define VB_FAST_INLINE		VB_ALWAYS_INLINE
 #define VB_FAST_NOINLINE	VB_NOINLINE
 #endif
+/* The reverse, for a static helper of several control-path callers: size-optimised builds
+ * keep its one copy out of line (where -Os would inline it into each), speed builds let the
+ * compiler choose. */
+#if defined(__OPTIMIZE_SIZE__)
+#define VB_SIZE_NOINLINE	VB_NOINLINE
+#else
+#define VB_SIZE_NOINLINE
+#endif
 
 #define VB_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 

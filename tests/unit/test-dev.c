@@ -729,6 +729,26 @@ static void test_dev__enable_checks_rings_after_driver_ok(void **state)
 	assert_false(vb_dev_get_status(f->dev) & VB_VIRTIO_S_NEEDS_RESET);
 }
 
+/* @verify{VB-REQ-DEV-011} regression (fuzz-mmio): a second enable of an enabled queue that
+ * the core refuses (its rings stopped mapping) leaves the queue disabled, so the driver never
+ * reads back a queue the device refused */
+static void test_dev__refused_reenable_disables(void **state)
+{
+	struct fix *f = *state;
+	struct vb_queue_config cfg;
+	uint64_t region1 = f->r[1].desc_gpa & ~(uint64_t)(REGION - 1);
+
+	assert_int_equal(vbt_dev_negotiate(&f->d, F_DEV), 0);
+	assert_int_equal(queue(f, 1), 0);
+	assert_int_equal(vb_dev_queue_get_config(f->dev, 1, &cfg), 0);
+	assert_true(cfg.enabled);
+	assert_int_equal(vb_mem_remove(&f->g.mem, region1), 0);
+	assert_int_equal(vb_dev_queue_enable(f->dev, 1, true), -EFAULT);
+	assert_int_equal(vb_dev_queue_get_config(f->dev, 1, &cfg), 0);
+	assert_false(cfg.enabled);
+	assert_false(vb_dev_get_status(f->dev) & VB_VIRTIO_S_NEEDS_RESET);
+}
+
 /* @verify{VB-REQ-DEV-018} rings that stopped mapping between enable and DRIVER_OK: DRIVER_OK
  * returns the errno, the queue is broken and the device needs a reset */
 static void test_dev__driver_ok_with_unmapped_ring(void **state)
@@ -869,6 +889,7 @@ int main(void)
 		T(queue_config_rules),
 		T(enable_checks_rings_before_driver_ok),
 		T(enable_checks_rings_after_driver_ok),
+		T(refused_reenable_disables),
 		T(driver_ok_with_unmapped_ring),
 		T(queue_reset),
 		T(remap),
