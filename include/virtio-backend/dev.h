@@ -102,8 +102,11 @@ bool vb_dev_has_feature(const struct vb_dev *dev, unsigned int bit);
  * queues that are set up become live). FAILED may be set at any time.
  * @return 0 if the new status was taken whole; -EPROTO if the write clears a bit or skips a
  *         step (the status is left unchanged); -ENOTSUP if FEATURES_OK was refused (the other
- *         bits were taken); the device model's errno if activation failed (the device then
- *         shows NEEDS_RESET).
+ *         bits were taken); if DRIVER_OK was taken but activation failed, the errno of the
+ *         first queue whose rings no longer fit the negotiated layout or memory (-EPROTO,
+ *         -EFAULT, -EOVERFLOW) or of the device model's activate hook; DRIVER_OK is then
+ *         set together with NEEDS_RESET, which tells this case from a refused write
+ *         (vb_dev_get_status()).
  * Context: control path. @satisfy{VB-REQ-DEV-004} @satisfy{VB-REQ-DEV-005}
  */
 int vb_dev_set_status(struct vb_dev *dev, uint8_t status);

@@ -481,6 +481,8 @@ bool vbi_packed_should_notify(struct vb_vq *vq)
 
 	vq->signalled_used = now;
 	vq->flags |= VBI_VQ_SIGNALLED_VALID;
+	if (valid && old == now)
+		return false;	/* nothing used since the last decision (as the split ring) */
 	/* Orders our used flags stores before the loads below; pairs with the driver's full
 	 * barrier between writing its event suppression structure and re-reading the next
 	 * used descriptor's flags (virtio 1.2, 2.8.22): either it sees our used descriptors or
