@@ -1,0 +1,985 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vhost-user backend: the connection, ring states and message dispatch (QEMU
+ * docs/interop/vhost-user.rst). One struct vb_dev per server, driven as the transport contract
+ * says (docs/architecture.md, 9 and 10.1); kicks come from eventfds, used-buffer notifications
+ * go to call eventfds. Everything runs on the thread that calls vb_vu_dispatch(): no thread,
+ * no lock, no allocation after vb_vu_server_new().
+ */
+#define _GNU_SOURCE	/* accept4, SOCK_NONBLOCK */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "virtio-backend/spec.h"
+#include "virtio-backend/vq.h"
+#include "internal/compiler.h"
+#include "vu-internal.h"
+
+/* epoll tags: kind in the high half, ring index in the low half. */
+#define TAG_LISTEN	1u
+#define TAG_CONN	2u
+#define TAG_KICK	3u
+#define TAG(kind, idx)	(((uint64_t)(kind) << 32) | (idx))
+
+/* Feature bits the core must never offer over vhost-user: bits the protocol owns (30, 26),
+ * an IOMMU (no IOTLB yet), notification data (an eventfd carries none), per-queue reset
+ * (no message for it here) and the PCI-only SR-IOV bit. */
+#define VU_FORBIDDEN	(VB_BIT(VB_VU_F_PROTOCOL_FEATURES) | VB_BIT(VB_VU_F_LOG_ALL) | \
+			 VB_BIT(VB_VIRTIO_F_ACCESS_PLATFORM) | \
+			 VB_BIT(VB_VIRTIO_F_NOTIFICATION_DATA) | \
+			 VB_BIT(VB_VIRTIO_F_RING_RESET) | VB_BIT(VB_VIRTIO_F_SR_IOV))
+
+#define VU_STATUS_INIT	(VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER)
+
+/* A ring as vhost-user.rst "Ring states" sees it. */
+struct vu_ring {
+	int			kick_fd;	/* -1: none (polling front-end) */
+	int			call_fd;
+	int			err_fd;
+	bool			started;	/* SET_VRING_KICK .. GET_VRING_BASE */
+	bool			enabled;	/* SET_VRING_ENABLE (with PROTOCOL_FEATURES) */
+	bool			live;		/* the core queue is enabled and live */
+	bool			addr_set;
+	bool			used_from_ring;	/* split: read used idx from the ring at start */
+	uint16_t		num;
+	struct vb_vu_vring_addr	addr;
+	struct vb_vq_pos	base;		/* position while not live */
+};
+
+struct vb_vu_server {
+	struct vb_vu_config	cfg;
+	int			epfd;
+	int			listen_fd;
+	char			*listen_path;
+	int			conn_fd;
+	bool			attached;	/* conn_fd came from vb_vu_attach_fd() */
+	bool			ended;		/* an attached connection closed */
+	struct vbi_vu_rx	rx;
+	/* Session (one connection). */
+	bool			owner;
+	bool			features_set;	/* the core is past DRIVER_OK */
+	uint64_t		features;	/* as the front-end set them, bit 30 included */
+	uint64_t		protocol;	/* negotiated protocol features */
+	uint8_t			status;		/* the front-end's status byte (STATUS) */
+	struct vbi_vu_mem	mem;
+	struct vb_dev		*dev;
+	void			*dev_storage;
+	struct vb_vu_stats	stats;
+	uint16_t		num_queues;
+	struct vu_ring		rings[];
+};
+
+static void vu_log(struct vb_vu_server *s, enum vb_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void vu_log(struct vb_vu_server *s, enum vb_log_level level, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (!s->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->cfg.log(s->cfg.log_ctx, level, line);
+}
+
+static bool has_protocol(const struct vb_vu_server *s, unsigned int bit)
+{
+	return (s->protocol & VB_BIT(bit)) != 0;
+}
+
+/* ---- Interrupts out (struct vb_transport_ops) ---- */
+
+static void signal_fd(int fd)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	/* An eventfd write only fails when the counter would overflow: the front-end has
+	 * 2^64 - 2 notifications pending, and one more changes nothing for it. */
+	do {
+		n = write(fd, &one, sizeof(one));
+	} while (n < 0 && errno == EINTR);
+}
+
+/* @satisfy{VB-REQ-VU-010} used-buffer notifications go to the ring's call eventfd */
+static int vu_notify(void *transport, uint16_t qidx)
+{
+	struct vb_vu_server *s = transport;
+
+	if (qidx >= s->num_queues || s->rings[qidx].call_fd < 0)
+		return 0;	/* no call fd: the front-end polls */
+	signal_fd(s->rings[qidx].call_fd);
+	s->stats.calls++;
+	return 0;
+}
+
+static int vu_config_changed(void *transport)
+{
+	/* Telling the front-end needs the back-end request channel (BACKEND_REQ), which this
+	 * transport does not offer yet; it re-reads config with GET_CONFIG. */
+	(void)transport;
+	return 0;
+}
+
+static void vu_needs_reset(void *transport)
+{
+	struct vb_vu_server *s = transport;
+
+	/* vhost-user.rst SET_VRING_ERR: the err eventfd signals a ring error. */
+	for (uint16_t q = 0; q < s->num_queues; q++) {
+		struct vb_vq *vq = vb_dev_queue(s->dev, q);
+
+		if (vq && vb_vq_error(vq) != 0 && s->rings[q].err_fd >= 0)
+			signal_fd(s->rings[q].err_fd);
+	}
+}
+
+static const struct vb_transport_ops vu_transport_ops = {
+	.version = VB_TRANSPORT_OPS_V1,
+	.notify = vu_notify,
+	.config_changed = vu_config_changed,
+	.needs_reset = vu_needs_reset,
+};
+
+/* ---- Rings ---- */
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void kick_unwatch(struct vb_vu_server *s, struct vu_ring *r)
+{
+	/* Explicitly: the front-end holds the same open file description, so close() alone
+	 * would leave it in the epoll set. */
+	if (r->kick_fd >= 0)
+		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, r->kick_fd, NULL);
+	close_fd(&r->kick_fd);
+}
+
+static bool ring_is_packed(const struct vb_vu_server *s)
+{
+	return (s->features & VB_BIT(VB_VIRTIO_F_RING_PACKED)) != 0;
+}
+
+/* vhost-user.rst "Ring states": without VHOST_USER_F_PROTOCOL_FEATURES a ring is enabled
+ * as soon as it starts; with it, SET_VRING_ENABLE decides. */
+static bool ring_enabled(const struct vb_vu_server *s, const struct vu_ring *r)
+{
+	if (!(s->features & VB_BIT(VB_VU_F_PROTOCOL_FEATURES)))
+		return true;
+	return r->enabled;
+}
+
+/* Take a live ring out of the core, keeping its position for GET_VRING_BASE. */
+static void ring_park(struct vb_vu_server *s, uint16_t q)
+{
+	struct vu_ring *r = &s->rings[q];
+
+	if (!r->live)
+		return;
+	(void)vb_dev_queue_enable(s->dev, q, false);
+	vb_vq_get_pos(vb_dev_queue(s->dev, q), &r->base);
+	r->used_from_ring = false;
+	r->live = false;
+}
+
+/*
+ * Make a ring live in the core once it is started and enabled and the device has features:
+ * size and ring addresses (front-end user addresses: ring address space), position, enable.
+ * @satisfy{VB-REQ-VU-006}
+ */
+static int ring_try_live(struct vb_vu_server *s, uint16_t q)
+{
+	struct vu_ring *r = &s->rings[q];
+	struct vb_vq *vq = vb_dev_queue(s->dev, q);
+	struct vb_queue_config cfg;
+	struct vb_vq_pos pos;
+	int ret;
+
+	if (r->live || !r->started || !ring_enabled(s, r))
+		return 0;
+	if (!s->features_set || !r->addr_set || r->num == 0)
+		return -EPROTO;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.num = r->num;
+	cfg.desc = r->addr.desc_user_addr;
+	cfg.driver = r->addr.avail_user_addr;
+	cfg.device = r->addr.used_user_addr;
+	ret = vb_dev_queue_set_config(s->dev, q, &cfg);
+	if (ret < 0)
+		return ret;
+	pos = r->base;
+	if (r->used_from_ring && !ring_is_packed(s)) {
+		void *used;
+
+		/* SET_VRING_BASE gives the next avail index only; the used index is the one
+		 * the ring already shows (virtio 1.2, 2.7.8 "The Virtqueue Used Ring"). The
+		 * device area is 4-aligned (2.7 "Virtqueue Part Alignment"); checked here
+		 * before the read, as vb_dev_queue_enable() would only check it after. */
+		if (r->addr.used_user_addr & 3u)
+			return -EPROTO;
+		ret = vb_mem_map_ring(&s->mem.mem, r->addr.used_user_addr, 4, &used);
+		if (ret == 0 && ((uintptr_t)used & 3u))
+			ret = -EFAULT;
+		if (ret < 0)
+			return ret;
+		pos.used_idx = __atomic_load_n((const uint16_t *)used + 1, __ATOMIC_ACQUIRE);
+	}
+	ret = vb_vq_set_pos(vq, &pos);
+	if (ret < 0)
+		return ret;
+	ret = vb_dev_queue_enable(s->dev, q, true);
+	if (ret < 0)
+		return ret;
+	r->live = true;
+	r->used_from_ring = false;
+	/* Buffers made available before the ring started are served without a kick. */
+	(void)vb_dev_kick(s->dev, q);
+	return 0;
+}
+
+static void ring_reset(struct vb_vu_server *s, uint16_t q)
+{
+	struct vu_ring *r = &s->rings[q];
+
+	ring_park(s, q);
+	kick_unwatch(s, r);
+	close_fd(&r->call_fd);
+	close_fd(&r->err_fd);
+	memset(r, 0, sizeof(*r));
+	r->kick_fd = r->call_fd = r->err_fd = -1;
+	r->base.avail_wrap = r->base.used_wrap = true;	/* virtio 1.2, 2.8.1: start at 1 */
+}
+
+/* Device reset: every ring back to stopped and disabled, the core reset, features gone. */
+static void device_reset(struct vb_vu_server *s)
+{
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		ring_reset(s, q);
+	vb_dev_reset(s->dev);
+	s->features_set = false;
+	s->features = 0;
+	s->status = 0;
+}
+
+/* ---- Connection ---- */
+
+static int watch(struct vb_vu_server *s, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* @satisfy{VB-REQ-VU-003} a disconnect releases everything and serves the next frontend */
+static void conn_close(struct vb_vu_server *s, const char *why)
+{
+	if (s->conn_fd < 0)
+		return;
+	vu_log(s, VB_LOG_INFO, "vhost-user: connection closed: %s", why);
+	/* The device stops touching guest memory before the memory goes away. */
+	device_reset(s);
+	vbi_vu_mem_clear(&s->mem);
+	s->stats.mapped_regions = 0;
+	vbi_vu_msg_close_fds(&s->rx.msg);
+	vbi_vu_rx_reset(&s->rx);
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->conn_fd, NULL);
+	close_fd(&s->conn_fd);
+	s->owner = false;
+	s->protocol = 0;
+	if (s->attached && s->listen_fd < 0)
+		s->ended = true;
+	s->attached = false;
+	if (s->listen_fd >= 0)
+		(void)watch(s, s->listen_fd, TAG(TAG_LISTEN, 0));
+}
+
+static int conn_open(struct vb_vu_server *s, int fd, bool attached)
+{
+	int ret;
+
+	ret = watch(s, fd, TAG(TAG_CONN, 0));
+	if (ret < 0)
+		return ret;
+	s->conn_fd = fd;
+	s->attached = attached;
+	s->ended = false;
+	vbi_vu_rx_reset(&s->rx);
+	s->stats.connections++;
+	/* One front-end at a time: further connections wait in the backlog. */
+	if (s->listen_fd >= 0)
+		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen_fd, NULL);
+	vu_log(s, VB_LOG_INFO, "vhost-user: front-end connected");
+	return 0;
+}
+
+/* ---- Messages ---- */
+
+/* Result of a handler: an errno for the front-end, plus an optional reply payload. */
+struct vu_reply {
+	bool		has;
+	uint32_t	size;
+	union {
+		uint64_t			u64;
+		struct vb_vu_vring_state	state;
+		struct vb_vu_config_space	config;
+	} p;
+};
+
+static void reply_u64(struct vu_reply *rep, uint64_t v)
+{
+	rep->has = true;
+	rep->size = 8;
+	rep->p.u64 = v;
+}
+
+static int set_features(struct vb_vu_server *s, uint64_t f)
+{
+	uint64_t vf = f & ~VB_BIT(VB_VU_F_PROTOCOL_FEATURES);
+	uint8_t st = vb_dev_get_status(s->dev);
+	int ret;
+
+	if (st & VB_VIRTIO_S_FEATURES_OK) {
+		/* Front-ends resend the same features at every start (and once per queue
+		 * pair with MQ): nothing changes then. */
+		if (vf == vb_dev_get_driver_features(s->dev)) {
+			s->features = f;
+			return 0;
+		}
+		for (uint16_t q = 0; q < s->num_queues; q++)
+			if (s->rings[q].started)
+				return -EBUSY;	/* features move only with every ring stopped */
+		vb_dev_reset(s->dev);
+		s->features_set = false;
+		st = 0;
+	}
+	/* vhost-user has no status handshake of its own (without PROTOCOL_F_STATUS the
+	 * front-end owns it): synthesise the virtio 1.2, 3.1.1 sequence, one step per call. */
+	if (!(st & VB_VIRTIO_S_DRIVER)) {
+		ret = vb_dev_set_status(s->dev, VB_VIRTIO_S_ACKNOWLEDGE);
+		if (ret == 0)
+			ret = vb_dev_set_status(s->dev, VU_STATUS_INIT);
+		if (ret < 0)
+			return ret;
+	}
+	ret = vb_dev_set_driver_features(s->dev, vf);
+	if (ret < 0)
+		return ret;
+	ret = vb_dev_set_status(s->dev, VU_STATUS_INIT | VB_VIRTIO_S_FEATURES_OK);
+	if (ret < 0)
+		return ret;
+	ret = vb_dev_set_status(s->dev, VU_STATUS_INIT | VB_VIRTIO_S_FEATURES_OK |
+				VB_VIRTIO_S_DRIVER_OK);
+	if (ret < 0) {
+		vb_dev_reset(s->dev);	/* the model refused to activate */
+		return ret;
+	}
+	s->features = f;
+	s->features_set = true;
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		(void)ring_try_live(s, q);
+	return 0;
+}
+
+static void try_live_all(struct vb_vu_server *s)
+{
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		(void)ring_try_live(s, q);
+}
+
+static void set_ring_fd(struct vbi_vu_msg *m, int *slot)
+{
+	close_fd(slot);
+	if (!(m->payload.u64 & VB_VU_VRING_NOFD)) {
+		*slot = m->fds[0];	/* consumed */
+		m->n_fds = 0;
+	}
+}
+
+static uint32_t encode_base(const struct vb_vu_server *s, const struct vb_vq_pos *p)
+{
+	/* QEMU's encoding for packed rings: avail index | wrap << 15, used likewise in the
+	 * upper half; a split ring has the free-running avail index. */
+	if (ring_is_packed(s))
+		return (uint32_t)(p->avail_idx & 0x7fffu) | (uint32_t)p->avail_wrap << 15 |
+		       (uint32_t)(p->used_idx & 0x7fffu) << 16 | (uint32_t)p->used_wrap << 31;
+	return p->avail_idx;
+}
+
+static int handle_ring(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply *rep)
+{
+	uint32_t q = m->request == VB_VU_SET_VRING_ADDR ? m->payload.addr.index :
+		     m->payload.state.index;
+	struct vu_ring *r;
+
+	if (m->request == VB_VU_SET_VRING_KICK || m->request == VB_VU_SET_VRING_CALL ||
+	    m->request == VB_VU_SET_VRING_ERR)
+		q = (uint32_t)(m->payload.u64 & VB_VU_VRING_IDX_MASK);
+	r = &s->rings[q];	/* vbi_vu_msg_check() bounded q by num_queues */
+
+	switch (m->request) {
+	case VB_VU_SET_VRING_NUM: {
+		uint32_t num = m->payload.state.num;
+
+		if (r->started)
+			return -EBUSY;
+		if (num == 0 || num > vb_dev_ops(s->dev)->queue_num_max)
+			return -EINVAL;
+		r->num = (uint16_t)num;
+		return 0;
+	}
+	case VB_VU_SET_VRING_ADDR: {
+		const struct vb_vu_vring_addr *a = &m->payload.addr;
+
+		if ((a->flags & VB_VU_VRING_F_LOG) && !(s->features & VB_BIT(VB_VU_F_LOG_ALL)))
+			return -ENOTSUP;
+		/* A started ring may only see its flags change (vhost-user.rst: "changing
+		 * some configuration aspects on the fly"), never its addresses. */
+		if (r->started && (a->desc_user_addr != r->addr.desc_user_addr ||
+				   a->used_user_addr != r->addr.used_user_addr ||
+				   a->avail_user_addr != r->addr.avail_user_addr))
+			return -EBUSY;
+		r->addr = *a;
+		r->addr_set = true;
+		return 0;
+	}
+	case VB_VU_SET_VRING_BASE: {
+		uint32_t v = m->payload.state.num;
+
+		if (r->started)
+			return -EBUSY;
+		/* A ring the driver broke (sticky error, NEEDS_RESET) is given a fresh start
+		 * when the front-end sets it up again: vhost-user has no other per-ring reset. */
+		if (vb_vq_error(vb_dev_queue(s->dev, (uint16_t)q)) != 0)
+			(void)vb_dev_queue_reset(s->dev, (uint16_t)q);
+		memset(&r->base, 0, sizeof(r->base));
+		if (ring_is_packed(s)) {
+			if (v & 0xffff0000u)
+				v &= 0xffffu;	/* QEMU's used half: restart with used = avail */
+			r->base.avail_idx = r->base.used_idx = (uint16_t)(v & 0x7fffu);
+			r->base.avail_wrap = r->base.used_wrap = (v >> 15) & 1u;
+			r->used_from_ring = false;
+		} else {
+			if (v > 0xffffu)
+				return -EINVAL;
+			r->base.avail_idx = r->base.used_idx = (uint16_t)v;
+			r->used_from_ring = true;
+		}
+		return 0;
+	}
+	case VB_VU_GET_VRING_BASE:
+		/* vhost-user.rst "Ring states": GET_VRING_BASE stops the ring. */
+		ring_park(s, (uint16_t)q);
+		kick_unwatch(s, r);
+		r->started = false;
+		rep->has = true;
+		rep->size = sizeof(rep->p.state);
+		rep->p.state.index = q;
+		rep->p.state.num = encode_base(s, &r->base);
+		return 0;
+	case VB_VU_SET_VRING_KICK: {
+		int ret;
+
+		kick_unwatch(s, r);
+		set_ring_fd(m, &r->kick_fd);
+		if (r->kick_fd >= 0) {
+			ret = watch(s, r->kick_fd, TAG(TAG_KICK, q));
+			if (ret < 0) {
+				close_fd(&r->kick_fd);
+				return ret;
+			}
+		}
+		/* The ring is started: libvhost-user and this backend start it on the kick
+		 * fd rather than on the first kick, which changes nothing for a front-end. */
+		r->started = true;
+		return ring_try_live(s, (uint16_t)q);
+	}
+	case VB_VU_SET_VRING_CALL:
+		set_ring_fd(m, &r->call_fd);
+		return 0;
+	case VB_VU_SET_VRING_ERR:
+		set_ring_fd(m, &r->err_fd);
+		return 0;
+	case VB_VU_SET_VRING_ENABLE:
+		/* vhost-user.rst: sent only when VHOST_USER_F_PROTOCOL_FEATURES was
+		 * negotiated. */
+		if (!(s->features & VB_BIT(VB_VU_F_PROTOCOL_FEATURES)))
+			return -EPROTO;
+		r->enabled = m->payload.state.num != 0;
+		if (!r->enabled) {
+			ring_park(s, (uint16_t)q);
+			return 0;
+		}
+		return ring_try_live(s, (uint16_t)q);
+	default:
+		return -ENOTSUP;
+	}
+}
+
+static int handle_config(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply *rep)
+{
+	const struct vb_vu_config_space *c = &m->payload.config;
+	int ret;
+
+	if (!has_protocol(s, VB_VU_PROTOCOL_F_CONFIG))
+		return -EPROTO;
+	if (m->request == VB_VU_SET_CONFIG) {
+		/* flags: 0 = written by the front-end, 1 = during migration. */
+		if (c->flags > 1 || c->size == 0)
+			return -EINVAL;
+		return vb_dev_config_write(s->dev, c->offset, c->data, c->size);
+	}
+	if (c->size == 0)
+		return -EINVAL;
+	ret = vb_dev_config_read(s->dev, c->offset, rep->p.config.data, c->size);
+	if (ret < 0)
+		return ret;
+	rep->has = true;
+	rep->size = VB_VU_CONFIG_HDR_SIZE + c->size;
+	rep->p.config.offset = c->offset;
+	rep->p.config.size = c->size;
+	rep->p.config.flags = c->flags;
+	return 0;
+}
+
+/* @satisfy{VB-REQ-VU-008} SET_STATUS / GET_STATUS */
+static int set_status(struct vb_vu_server *s, uint8_t v)
+{
+	if (v == 0) {
+		/* A reset, but QEMU asks GET_VRING_BASE after it: keep every ring's position
+		 * (stopped) and its fds until the next start replaces them. */
+		for (uint16_t q = 0; q < s->num_queues; q++) {
+			ring_park(s, q);
+			s->rings[q].started = false;
+		}
+		vb_dev_reset(s->dev);
+		s->features_set = false;
+		s->status = 0;
+		return 0;
+	}
+	/* virtio 1.2, 2.2.2 "Device Requirements: Feature Bits": FEATURES_OK reads back clear
+	 * when the features were not accepted. */
+	if ((v & VB_VIRTIO_S_FEATURES_OK) && !s->features_set)
+		v &= (uint8_t)~VB_VIRTIO_S_FEATURES_OK;
+	s->status = v;
+	return 0;
+}
+
+static bool needs_owner(uint32_t request)
+{
+	switch (request) {
+	case VB_VU_SET_FEATURES:
+	case VB_VU_SET_MEM_TABLE:
+	case VB_VU_ADD_MEM_REG:
+	case VB_VU_REM_MEM_REG:
+	case VB_VU_SET_VRING_NUM:
+	case VB_VU_SET_VRING_ADDR:
+	case VB_VU_SET_VRING_BASE:
+	case VB_VU_SET_VRING_KICK:
+	case VB_VU_SET_VRING_CALL:
+	case VB_VU_SET_VRING_ERR:
+	case VB_VU_SET_VRING_ENABLE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Carry out one validated message. Returns 0 or a negative errno for the front-end.
+ * @satisfy{VB-REQ-VU-004} @satisfy{VB-REQ-VU-007}
+ */
+static int execute(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply *rep)
+{
+	int ret;
+
+	if (needs_owner(m->request) && !s->owner)
+		return -EPROTO;
+	switch (m->request) {
+	case VB_VU_GET_FEATURES:
+		reply_u64(rep, vb_dev_get_features(s->dev) | VB_BIT(VB_VU_F_PROTOCOL_FEATURES));
+		return 0;
+	case VB_VU_SET_FEATURES:
+		return set_features(s, m->payload.u64);
+	case VB_VU_GET_PROTOCOL_FEATURES:
+		reply_u64(rep, s->cfg.protocol_features);
+		return 0;
+	case VB_VU_SET_PROTOCOL_FEATURES:
+		if (m->payload.u64 & ~s->cfg.protocol_features)
+			return -ENOTSUP;
+		s->protocol = m->payload.u64;
+		return 0;
+	case VB_VU_SET_OWNER:
+		s->owner = true;	/* repeated once per queue pair by MQ front-ends */
+		return 0;
+	case VB_VU_RESET_OWNER:
+		/* Deprecated (vhost-user.rst); ignored, as QEMU never sends it. */
+		return 0;
+	case VB_VU_GET_QUEUE_NUM:
+		reply_u64(rep, s->num_queues);
+		return 0;
+	case VB_VU_GET_MAX_MEM_SLOTS:
+		reply_u64(rep, s->mem.max_slots);
+		return 0;
+	case VB_VU_SET_MEM_TABLE:
+		ret = vbi_vu_mem_set_table(&s->mem, m->payload.table.regions, m->fds,
+					   m->payload.table.num_regions);
+		s->stats.mapped_regions = s->mem.n_maps;
+		if (ret < 0)
+			return ret;
+		/* Live rings re-translate; a ring that no longer maps breaks (NEEDS_RESET). */
+		ret = vb_dev_remap(s->dev);
+		try_live_all(s);
+		return ret;
+	case VB_VU_ADD_MEM_REG:
+		if (!has_protocol(s, VB_VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+			return -EPROTO;
+		ret = vbi_vu_mem_add(&s->mem, &m->payload.reg.region, m->fds[0]);
+		s->stats.mapped_regions = s->mem.n_maps;
+		if (ret == 0)
+			try_live_all(s);
+		return ret;
+	case VB_VU_REM_MEM_REG:
+		if (!has_protocol(s, VB_VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+			return -EPROTO;
+		ret = vbi_vu_mem_remove(&s->mem, &m->payload.reg.region);
+		s->stats.mapped_regions = s->mem.n_maps;
+		if (ret < 0)
+			return ret;
+		return vb_dev_remap(s->dev);
+	case VB_VU_SET_VRING_NUM:
+	case VB_VU_SET_VRING_ADDR:
+	case VB_VU_SET_VRING_BASE:
+	case VB_VU_GET_VRING_BASE:
+	case VB_VU_SET_VRING_KICK:
+	case VB_VU_SET_VRING_CALL:
+	case VB_VU_SET_VRING_ERR:
+	case VB_VU_SET_VRING_ENABLE:
+		return handle_ring(s, m, rep);
+	case VB_VU_GET_CONFIG:
+	case VB_VU_SET_CONFIG:
+		return handle_config(s, m, rep);
+	case VB_VU_RESET_DEVICE:
+		if (!has_protocol(s, VB_VU_PROTOCOL_F_RESET_DEVICE))
+			return -EPROTO;
+		device_reset(s);
+		return 0;
+	case VB_VU_SET_STATUS:
+		if (!has_protocol(s, VB_VU_PROTOCOL_F_STATUS))
+			return -EPROTO;
+		return set_status(s, (uint8_t)m->payload.u64);
+	case VB_VU_GET_STATUS:
+		if (!has_protocol(s, VB_VU_PROTOCOL_F_STATUS))
+			return -EPROTO;
+		reply_u64(rep, (uint64_t)(s->status |
+					  (vb_dev_get_status(s->dev) & VB_VIRTIO_S_NEEDS_RESET)));
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+/* Handle one complete message; false if the connection must close. */
+static bool handle_msg(struct vb_vu_server *s, struct vbi_vu_msg *m)
+{
+	struct vbi_vu_limits lim = { s->num_queues, s->mem.max_slots };
+	struct vu_reply rep;
+	bool own_reply = vbi_vu_msg_has_reply(m->request);
+	int ret;
+
+	memset(&rep, 0, sizeof(rep));
+	s->stats.messages++;
+	ret = vbi_vu_msg_check(m, &lim);
+	if (ret == 0)
+		ret = execute(s, m, &rep);
+	vbi_vu_msg_close_fds(m);	/* fds a handler did not keep */
+	if (ret < 0) {
+		s->stats.refused++;
+		vu_log(s, VB_LOG_WARN, "vhost-user: %s (size %u, flags 0x%x) refused: %s",
+		       vbi_vu_msg_name(m->request), m->size, m->flags, strerror(-ret));
+		if (m->request == VB_VU_GET_CONFIG) {
+			/* vhost-user.rst GET_CONFIG: a zero-length payload reports an error. */
+			rep.has = true;
+			rep.size = 0;
+		} else if (own_reply) {
+			/* The front-end waits for a reply this back-end cannot give. */
+			return false;
+		}
+	}
+	if (rep.has)
+		return vbi_vu_msg_reply(s->conn_fd, m->request, &rep.p, rep.size) == 0;
+	/* vhost-user.rst REPLY_ACK: with need_reply, 0 on success, non-zero on failure. */
+	if (!own_reply && (m->flags & VB_VU_FLAG_NEED_REPLY) &&
+	    has_protocol(s, VB_VU_PROTOCOL_F_REPLY_ACK)) {
+		uint64_t v = ret < 0 ? (uint64_t)-ret : 0;
+
+		return vbi_vu_msg_reply(s->conn_fd, m->request, &v, 8) == 0;
+	}
+	return true;
+}
+
+static void conn_readable(struct vb_vu_server *s)
+{
+	/* Bounded: a front-end that streams messages cannot starve the kick fds. */
+	for (unsigned int i = 0; i < 64 && s->conn_fd >= 0; i++) {
+		int ret = vbi_vu_msg_recv(s->conn_fd, &s->rx);
+
+		if (ret == 0)
+			return;
+		if (ret < 0) {
+			if (ret == -EPROTO)
+				s->stats.closed_bad++;
+			conn_close(s, ret == -ECONNRESET ? "front-end hung up" :
+				   ret == -EPROTO ? "message framing broken" : strerror(-ret));
+			return;
+		}
+		if (!handle_msg(s, &s->rx.msg)) {
+			conn_close(s, "a request that needs a reply failed");
+			return;
+		}
+		vbi_vu_rx_reset(&s->rx);
+	}
+}
+
+static void kick_readable(struct vb_vu_server *s, uint32_t q)
+{
+	struct pollfd p;
+	uint64_t v;
+
+	if (q >= s->num_queues || s->rings[q].kick_fd < 0)
+		return;
+	p.fd = s->rings[q].kick_fd;
+	p.events = POLLIN;
+	/* The event may be stale (the fd was replaced in this batch): never block on it. */
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return;
+	if (read(p.fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return;
+	s->stats.kicks++;
+	/* @satisfy{VB-REQ-VU-009} a kick reaches the device only on a live ring */
+	if (s->rings[q].live)
+		(void)vb_dev_kick(s->dev, (uint16_t)q);
+}
+
+static void listen_readable(struct vb_vu_server *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (s->conn_fd >= 0 || conn_open(s, fd, false) < 0)
+		close(fd);
+}
+
+/* ---- API ---- */
+
+VB_EXPORT int vb_vu_server_new(const struct vb_vu_config *cfg, struct vb_vu_server **out)
+{
+	struct vb_vu_server *s;
+	size_t dsz;
+	int ret;
+
+	if (!cfg || !out || cfg->version < VB_VU_CONFIG_V1 || !cfg->ops ||
+	    cfg->ops->num_queues == 0 || cfg->ops->num_queues > VB_VU_VRING_IDX_MASK + 1u ||
+	    (cfg->max_mem_slots && (cfg->max_mem_slots < VB_VU_MEM_TABLE_MAX ||
+				    cfg->max_mem_slots > VB_VU_MAX_MEM_SLOTS)))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s) + cfg->ops->num_queues * sizeof(s->rings[0]));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->cfg.protocol_features &= VB_VU_PROTOCOL_FEATURES_SUPPORTED;
+	s->num_queues = cfg->ops->num_queues;
+	s->epfd = s->listen_fd = s->conn_fd = -1;
+	vbi_vu_mem_init(&s->mem, cfg->max_mem_slots);
+	for (uint16_t q = 0; q < s->num_queues; q++) {
+		s->rings[q].kick_fd = s->rings[q].call_fd = s->rings[q].err_fd = -1;
+		s->rings[q].base.avail_wrap = s->rings[q].base.used_wrap = true;
+	}
+	dsz = vb_dev_size(s->num_queues);
+	s->dev_storage = aligned_alloc(8, (dsz + 7u) & ~(size_t)7u);
+	if (!s->dev_storage) {
+		free(s);
+		return -ENOMEM;
+	}
+	ret = vb_dev_init(s->dev_storage, dsz, cfg->ops, cfg->priv, &vu_transport_ops, s,
+			  &s->mem.mem, &s->dev);
+	if (ret == 0)
+		ret = vb_dev_set_feature_mask(s->dev, 0, VU_FORBIDDEN);
+	if (ret == 0) {
+		s->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (s->epfd < 0)
+			ret = -errno;
+	}
+	if (ret < 0) {
+		free(s->dev_storage);
+		free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+VB_EXPORT void vb_vu_server_free(struct vb_vu_server *s)
+{
+	if (!s)
+		return;
+	if (s->conn_fd >= 0)
+		conn_close(s, "server freed");
+	device_reset(s);
+	vbi_vu_mem_clear(&s->mem);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		if (s->listen_path)
+			unlink(s->listen_path);
+	}
+	free(s->listen_path);
+	close_fd(&s->epfd);
+	free(s->dev_storage);
+	free(s);
+}
+
+VB_EXPORT int vb_vu_listen(struct vb_vu_server *s, const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, ret;
+
+	memset(&sa, 0, sizeof(sa));
+	if (!path || strlen(path) >= sizeof(sa.sun_path) || s->listen_fd >= 0)
+		return -EINVAL;
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(path);	/* a stale socket of an earlier run */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	s->listen_path = strdup(path);
+	ret = vb_vu_listen_fd(s, fd);
+	if (ret < 0) {
+		close(fd);
+		unlink(path);
+	}
+	return ret;
+}
+
+VB_EXPORT int vb_vu_listen_fd(struct vb_vu_server *s, int fd)
+{
+	int ret;
+
+	if (fd < 0 || s->listen_fd >= 0)
+		return -EINVAL;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	s->listen_fd = fd;
+	if (s->conn_fd >= 0)
+		return 0;	/* watched once the current connection ends */
+	ret = watch(s, fd, TAG(TAG_LISTEN, 0));
+	if (ret < 0)
+		s->listen_fd = -1;
+	return ret;
+}
+
+VB_EXPORT int vb_vu_attach_fd(struct vb_vu_server *s, int fd)
+{
+	if (fd < 0)
+		return -EINVAL;
+	if (s->conn_fd >= 0)
+		return -EBUSY;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return conn_open(s, fd, true);
+}
+
+VB_EXPORT int vb_vu_fd(const struct vb_vu_server *s)
+{
+	return s->epfd;
+}
+
+VB_EXPORT int vb_vu_dispatch(struct vb_vu_server *s)
+{
+	struct epoll_event ev[16];
+	int n;
+
+	do {
+		n = epoll_wait(s->epfd, ev, (int)VB_ARRAY_SIZE(ev), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		uint32_t kind = (uint32_t)(ev[i].data.u64 >> 32);
+		uint32_t idx = (uint32_t)ev[i].data.u64;
+
+		switch (kind) {
+		case TAG_LISTEN:
+			if (s->listen_fd >= 0 && s->conn_fd < 0)
+				listen_readable(s);
+			break;
+		case TAG_CONN:
+			if (s->conn_fd >= 0)
+				conn_readable(s);
+			break;
+		case TAG_KICK:
+			kick_readable(s, idx);
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
+VB_EXPORT int vb_vu_run(struct vb_vu_server *s, const volatile int *stop)
+{
+	while (!*stop && !s->ended) {
+		struct pollfd p = { .fd = s->epfd, .events = POLLIN };
+		int ret = poll(&p, 1, 100);
+
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret > 0) {
+			ret = vb_vu_dispatch(s);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+VB_EXPORT bool vb_vu_connected(const struct vb_vu_server *s)
+{
+	return s->conn_fd >= 0;
+}
+
+VB_EXPORT struct vb_dev *vb_vu_dev(const struct vb_vu_server *s)
+{
+	return s->dev;
+}
+
+VB_EXPORT void vb_vu_get_stats(const struct vb_vu_server *s, struct vb_vu_stats *st)
+{
+	*st = s->stats;
+}

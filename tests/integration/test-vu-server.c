@@ -1,0 +1,936 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vhost-user back-end over a real unix socket: the demo-echo device model
+ * (examples/demo-device.c) behind vb_vu_run() on a server thread, driven by the driver-side
+ * client of tests/support/vbt-vu-client.c with split rings in shared memfd memory, eventfd
+ * kicks and calls. Well-behaved and hostile front-ends; the server must keep serving.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "virtio-backend.h"
+#include "virtio-backend/transports/vhost-user.h"
+#include "vbt-packed.h"
+#include "vbt-vu-client.h"
+#include "../../examples/demo-device.h"
+
+#define GUEST_GPA	0x40000000u
+#define GUEST_SIZE	(1u << 20)
+#define QSZ		8u
+#define BUF_LEN		64u
+#define QUIET_MS	200
+
+#define WANT_FEATURES	(VB_BIT(VB_VIRTIO_F_VERSION_1) | VB_BIT(VB_VIRTIO_F_INDIRECT_DESC))
+#define WANT_PROTOCOL	VB_VU_PROTOCOL_FEATURES_SUPPORTED
+#define P(bit)		VB_BIT(VB_VU_PROTOCOL_F_##bit)
+
+struct fix {
+	struct vb_vu_server	*s;
+	struct demo_device	model;
+	pthread_t		th;
+	volatile int		stop;
+	char			dir[64];
+	char			path[128];
+	struct vbt_vu_client	c;
+	uint64_t		req[QSZ], resp[QSZ];
+	unsigned int		slot;
+	bool			bufs;
+};
+
+static void *server_main(void *arg)
+{
+	struct fix *f = arg;
+
+	(void)vb_vu_run(f->s, &f->stop);
+	return NULL;
+}
+
+static void quiet_log(void *ctx, enum vb_log_level level, const char *msg)
+{
+	(void)ctx;
+	if (getenv("VBT_VU_VERBOSE"))
+		fprintf(stderr, "[server %d] %s\n", (int)level, msg);
+}
+
+/* The demo model with packed rings offered, and with two queues (set up in main()). */
+static struct vb_device_ops packed_ops, mq_ops;
+
+static int setup_with(void **state, const struct vb_device_ops *ops)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	struct vb_vu_config cfg = {
+		.version = VB_VU_CONFIG_V1,
+		.protocol_features = VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+		.ops = ops,
+		.log = quiet_log,
+	};
+
+	assert_non_null(f);
+	demo_device_init(&f->model);
+	cfg.priv = &f->model;
+	assert_int_equal(vb_vu_server_new(&cfg, &f->s), 0);
+	f->model.dev = vb_vu_dev(f->s);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vbt-vu-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/sock", f->dir);
+	assert_int_equal(vb_vu_listen(f->s, f->path), 0);
+	assert_int_equal(pthread_create(&f->th, NULL, server_main, f), 0);
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, &demo_device_ops);
+}
+
+static int setup_packed(void **state)
+{
+	return setup_with(state, &packed_ops);
+}
+
+static int setup_mq(void **state)
+{
+	return setup_with(state, &mq_ops);
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	vbt_vu_client_fini(&f->c);
+	f->stop = 1;
+	pthread_join(f->th, NULL);
+	vb_vu_server_free(f->s);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct vb_vu_stats stats(struct fix *f)
+{
+	struct vb_vu_stats st;
+
+	vb_vu_get_stats(f->s, &st);
+	return st;
+}
+
+/* A reply-bearing request: once it is answered, everything sent before it was handled. */
+static void sync_server(struct fix *f)
+{
+	uint64_t v;
+
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_FEATURES, &v), 0);
+}
+
+/* Wait (up to 5 s) for the server thread to see a condition. */
+#define WAIT_FOR(cond) do { \
+		for (int w_ = 0; w_ < 500 && !(cond); w_++) \
+			usleep(10000); \
+		assert_true(cond); \
+	} while (0)
+
+static void start_device(struct fix *f, uint64_t features, bool with_protocol)
+{
+	assert_int_equal(vbt_vu_negotiate(&f->c, features, WANT_PROTOCOL, with_protocol), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	if (!f->bufs) {
+		for (unsigned int i = 0; i < QSZ; i++) {
+			f->req[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+			f->resp[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		}
+		f->bufs = true;
+	}
+}
+
+/* Post one request (not kicked); returns its head. */
+static uint16_t post(struct fix *f, const char *text, bool indirect)
+{
+	unsigned int i = f->slot++ % QSZ;
+	struct vbt_buf b[2] = {
+		{ f->req[i], (uint32_t)strlen(text), false },
+		{ f->resp[i], BUF_LEN, true },
+	};
+
+	memcpy(vbt_guest_ptr(&f->c.g, f->req[i]), text, strlen(text));
+	memset(vbt_guest_ptr(&f->c.g, f->resp[i]), 0, BUF_LEN);
+	return vbt_split_add(&f->c.vq[0].r, b, 2, indirect);
+}
+
+/* Check the next used element answers head with expect. */
+static void expect_used(struct fix *f, uint16_t head, const char *expect)
+{
+	uint32_t id, len;
+	unsigned int i;
+
+	assert_int_equal(vbt_split_get_used(&f->c.vq[0].r, &id, &len), 1);
+	assert_int_equal(id, head);
+	assert_int_equal(len, strlen(expect));
+	/* The slot of head: the one post() used (requests are answered in order here). */
+	i = (f->slot - 1) % QSZ;
+	assert_memory_equal(vbt_guest_ptr(&f->c.g, f->resp[i]), expect, len);
+}
+
+/* Wait for a call that comes with a used element (calls without one are allowed:
+ * virtio 1.2, 2.7.7 lets a device notify spuriously). */
+static void wait_used(struct fix *f)
+{
+	struct vbt_split *r = &f->c.vq[0].r;
+
+	for (int i = 0; i < 50; i++) {
+		if (vbt_split_used_idx(r) != r->last_used)
+			return;
+		(void)vbt_vu_wait_call(&f->c, 0, 100);
+	}
+	fail_msg("no used element within 5 s");
+}
+
+static void round_trip(struct fix *f, const char *text, const char *expect, bool indirect)
+{
+	uint16_t head = post(f, text, indirect);
+
+	if (f->c.features & VB_BIT(VB_VIRTIO_F_EVENT_IDX))
+		vbt_split_set_used_event(&f->c.vq[0].r, f->c.vq[0].r.last_used);
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	wait_used(f);
+	expect_used(f, head, expect);
+}
+
+/* Posted and kicked, and nothing comes back for a while. */
+static void expect_no_service(struct fix *f)
+{
+	uint32_t id, len;
+
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	usleep(QUIET_MS * 1000);
+	assert_int_equal(vbt_split_get_used(&f->c.vq[0].r, &id, &len), 0);
+}
+
+/* @verify{VB-REQ-VU-006} @verify{VB-REQ-VU-009} @verify{VB-REQ-VU-010} @verify{VB-REQ-VU-014}
+ * @verify{VB-REQ-VU-017} the echo device answers through shared memory, eventfd kicks and
+ * calls, direct and indirect, across ring wrap-around; config space via GET/SET_CONFIG */
+static void test_vu_server__echo_round_trip(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_config_space cs;
+	uint64_t nq;
+	char text[32], up[32];
+	int ret;
+
+	start_device(f, WANT_FEATURES, true);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_QUEUE_NUM, &nq), 0);
+	assert_true(nq == 1);
+	for (unsigned int i = 0; i < 3 * QSZ; i++) {
+		snprintf(text, sizeof(text), "hello vhost-user %u", i);
+		snprintf(up, sizeof(up), "HELLO VHOST-USER %u", i);
+		round_trip(f, text, up, i & 1);
+	}
+	assert_int_equal(f->model.served, 3 * QSZ);
+	/* GET_CONFIG: mode 0 (upper), max_len 64. */
+	memset(&cs, 0, sizeof(cs));
+	cs.size = DEMO_CONFIG_LEN;
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_GET_CONFIG, VB_VU_VERSION, &cs,
+				     VB_VU_CONFIG_HDR_SIZE + DEMO_CONFIG_LEN, NULL, 0), 0);
+	ret = vbt_vu_recv(&f->c, VB_VU_GET_CONFIG, &cs, sizeof(cs));
+	assert_int_equal(ret, VB_VU_CONFIG_HDR_SIZE + DEMO_CONFIG_LEN);
+	assert_int_equal(cs.data[0], DEMO_MODE_UPPER);
+	assert_int_equal(cs.data[4], 64);
+	/* SET_CONFIG: mode reverse; the next answer is reversed. */
+	memset(&cs, 0, sizeof(cs));
+	cs.offset = DEMO_CONFIG_MODE;
+	cs.size = 4;
+	cs.data[0] = DEMO_MODE_REVERSE;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_CONFIG, &cs, VB_VU_CONFIG_HDR_SIZE + 4,
+					NULL, 0), 0);
+	round_trip(f, "abc", "cba", false);
+	/* Read-only max_len refuses a write (REPLY_ACK reports it); out-of-range reads get
+	 * the zero-length error reply. */
+	cs.offset = DEMO_CONFIG_MAX_LEN;
+	assert_true(vbt_vu_request(&f->c, VB_VU_SET_CONFIG, &cs, VB_VU_CONFIG_HDR_SIZE + 4,
+				   NULL, 0) < 0);
+	memset(&cs, 0, sizeof(cs));
+	cs.offset = 6;
+	cs.size = 4;
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_GET_CONFIG, VB_VU_VERSION, &cs,
+				     VB_VU_CONFIG_HDR_SIZE + 4, NULL, 0), 0);
+	assert_int_equal(vbt_vu_recv(&f->c, VB_VU_GET_CONFIG, &cs, sizeof(cs)), 0);
+}
+
+/* @verify{VB-REQ-VU-010} with EVENT_IDX the call follows the driver's used_event */
+static void test_vu_server__event_idx(void **state)
+{
+	struct fix *f = *state;
+
+	start_device(f, WANT_FEATURES | VB_BIT(VB_VIRTIO_F_EVENT_IDX), true);
+	assert_true(vb_dev_has_feature(vb_vu_dev(f->s), VB_VIRTIO_F_EVENT_IDX));
+	for (unsigned int i = 0; i < 2 * QSZ; i++)
+		round_trip(f, "event", "EVENT", false);
+	assert_true(stats(f).calls >= 2 * QSZ);
+}
+
+/* @verify{VB-REQ-VU-006} without VHOST_USER_F_PROTOCOL_FEATURES a started ring is enabled
+ * at once, and SET_VRING_ENABLE is refused */
+static void test_vu_server__no_protocol_features(void **state)
+{
+	struct fix *f = *state;
+	uint64_t refused;
+
+	start_device(f, WANT_FEATURES, false);
+	round_trip(f, "plain", "PLAIN", false);
+	refused = stats(f).refused;
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_ENABLE, 0, 0), 0);
+	sync_server(f);
+	assert_true(stats(f).refused == refused + 1);
+	round_trip(f, "still", "STILL", false);
+}
+
+/* @verify{VB-REQ-VU-006} with protocol features a disabled ring is not processed; enabling
+ * it serves what was posted meanwhile */
+static void test_vu_server__ring_enable(void **state)
+{
+	struct fix *f = *state;
+	uint16_t head;
+
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "one", "ONE", false);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_ENABLE, 0, 0), 0);
+	head = post(f, "two", false);
+	expect_no_service(f);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_ENABLE, 0, 1), 0);
+	wait_used(f);
+	expect_used(f, head, "TWO");
+}
+
+/* @verify{VB-REQ-VU-006} @verify{VB-REQ-VU-007} GET_VRING_BASE stops the ring and returns
+ * its position; ring setup on a started ring is refused; a restart at the returned base
+ * serves what was posted while stopped */
+static void test_vu_server__vring_base_stop_restart(void **state)
+{
+	struct fix *f = *state;
+	uint32_t base;
+	uint16_t head;
+
+	start_device(f, WANT_FEATURES, true);
+	for (int i = 0; i < 3; i++)
+		round_trip(f, "x", "X", false);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_NUM, 0, QSZ), -EBUSY);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_BASE, 0, 0), -EBUSY);
+	assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+	assert_int_equal(base, 3);
+	head = post(f, "later", false);
+	expect_no_service(f);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, (uint16_t)base), 0);
+	/* setup_vq() reset the driver's own indices to base: put the posted one back. */
+	f->c.vq[0].r.avail_idx = (uint16_t)(base + 1);
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	wait_used(f);
+	expect_used(f, head, "LATER");
+	assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+	assert_int_equal(base, 4);
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/* @verify{VB-REQ-VU-004} @verify{VB-REQ-VU-005} @verify{VB-REQ-VU-013} malformed messages
+ * get an error ack, leak no fd, change nothing, and the device keeps working */
+static void test_vu_server__hostile_messages_refused(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_mem_table t;
+	uint64_t v = 0;
+	uint32_t short_payload = 1;
+	int e[2], fds_before, ret;
+
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "before", "BEFORE", false);
+	fds_before = count_fds();
+
+	/* bad size: SET_FEATURES with a 4-byte payload */
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_SET_FEATURES,
+				     VB_VU_VERSION | VB_VU_FLAG_NEED_REPLY, &short_payload, 4,
+				     NULL, 0), 0);
+	assert_int_equal(vbt_vu_recv(&f->c, VB_VU_SET_FEATURES, &v, sizeof(v)), 8);
+	assert_true(v == EINVAL);
+	/* wrong fd counts: two call fds; a "no fd" kick that carries one; a table without */
+	e[0] = eventfd(0, EFD_CLOEXEC);
+	e[1] = eventfd(0, EFD_CLOEXEC);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_VRING_CALL, &(uint64_t){ 0 }, 8, e, 2),
+			 -EINVAL);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_VRING_KICK,
+					&(uint64_t){ VB_VU_VRING_NOFD }, 8, e, 1), -EINVAL);
+	memset(&t, 0, sizeof(t));
+	t.num_regions = 1;
+	t.regions[0].guest_addr = GUEST_GPA;
+	t.regions[0].size = GUEST_SIZE;
+	t.regions[0].user_addr = VBT_VU_UVA_BASE;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_MEM_TABLE, &t, 8 + 32, NULL, 0), -EINVAL);
+	/* regions overlapping, out of the file's bounds, or not memory */
+	t.num_regions = 2;
+	t.regions[1] = t.regions[0];
+	t.regions[1].guest_addr += GUEST_SIZE / 2;
+	t.regions[1].user_addr += 2 * GUEST_SIZE;
+	{
+		int two[2] = { f->c.memfd, f->c.memfd };
+
+		assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_MEM_TABLE, &t, 8 + 64, two, 2),
+				 -EINVAL);
+	}
+	t.num_regions = 1;
+	t.regions[0].size = 2 * GUEST_SIZE;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_MEM_TABLE, &t, 8 + 32, &f->c.memfd, 1),
+			 -EINVAL);
+	t.regions[0].size = GUEST_SIZE;
+	t.regions[0].mmap_offset = 4096;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_MEM_TABLE, &t, 8 + 32, &f->c.memfd, 1),
+			 -EINVAL);
+	t.regions[0].mmap_offset = 0;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_MEM_TABLE, &t, 8 + 32, e, 1), -EINVAL);
+	/* queue index out of range (the demo has one queue), bad sizes, unsupported */
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_NUM, 1, QSZ), -EINVAL);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_ENABLE, 200, 1), -EINVAL);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_VRING_CALL, &(uint64_t){ 3 }, 8, e, 1),
+			 -EINVAL);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_LOG_FD, NULL, 0, e, 1), -ENOTSUP);
+	close(e[0]);
+	close(e[1]);
+	assert_int_equal(count_fds(), fds_before);
+	/* The refused table changed nothing: the ring still answers. */
+	round_trip(f, "after", "AFTER", false);
+	assert_true(stats(f).refused >= 12);
+	ret = vbt_vu_count_guest_maps();
+	assert_int_equal(ret, 2);	/* the client's and the server's one region */
+}
+
+/* @verify{VB-REQ-VU-007} messages out of order are refused: ring and memory setup before
+ * SET_OWNER, a ring started before features, protocol-feature messages not negotiated */
+static void test_vu_server__wrong_state_refused(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_config_space cs;
+	uint64_t v;
+
+	/* Only REPLY_ACK, so the CONFIG/STATUS/MEM_SLOTS messages are not negotiated. */
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_PROTOCOL_FEATURES, &v), 0);
+	assert_true(v == VB_VU_PROTOCOL_FEATURES_SUPPORTED);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_PROTOCOL_FEATURES, P(REPLY_ACK)), 0);
+	f->c.protocol = P(REPLY_ACK);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), -EPROTO);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_NUM, 0, QSZ), -EPROTO);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_PROTOCOL_FEATURES, ~(uint64_t)0),
+			 -ENOTSUP);
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_SET_OWNER, VB_VU_VERSION, NULL, 0, NULL, 0), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	/* A ring kicked into life before SET_FEATURES cannot go live. */
+	f->c.features = 0;
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), -EPROTO);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_STATUS, 1), -EPROTO);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_RESET_DEVICE, NULL, 0, NULL, 0), -EPROTO);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_ADD_MEM_REG,
+					&(struct vb_vu_mem_reg){ 0, { 0, 4096, 0, 0 } }, 40,
+					&f->c.memfd, 1), -EPROTO);
+	memset(&cs, 0, sizeof(cs));
+	cs.size = 4;
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_GET_CONFIG, VB_VU_VERSION, &cs,
+				     VB_VU_CONFIG_HDR_SIZE + 4, NULL, 0), 0);
+	assert_int_equal(vbt_vu_recv(&f->c, VB_VU_GET_CONFIG, &cs, sizeof(cs)), 0);
+	/* Features now; the ring started above goes live and serves. */
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, WANT_FEATURES), 0);
+	f->c.features = WANT_FEATURES;
+	for (unsigned int i = 0; i < QSZ; i++) {
+		f->req[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		f->resp[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	}
+	f->bufs = true;
+	round_trip(f, "late", "LATE", false);
+}
+
+/* One hostile message that must end the connection, then a clean session on a new one. */
+static void expect_closed_then_serve(struct fix *f, uint32_t req, uint32_t flags,
+				     const void *payload, uint32_t size, const int *fds,
+				     unsigned int n_fds)
+{
+	uint64_t conns = stats(f).connections;
+	uint8_t junk[16];
+
+	assert_int_equal(vbt_vu_send(&f->c, req, flags, payload, size, fds, n_fds), 0);
+	assert_int_equal(vbt_vu_recv(&f->c, req, junk, sizeof(junk)), -ECONNRESET);
+	vbt_vu_disconnect(&f->c);
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	memset(f->c.vq, 0, sizeof(f->c.vq));
+	for (unsigned int i = 0; i < VBT_VU_MAX_QUEUES; i++)
+		f->c.vq[i].kick_fd = f->c.vq[i].call_fd = -1;
+	f->c.g.next = 0;
+	f->bufs = false;
+	f->slot = 0;
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "again", "AGAIN", false);
+	assert_true(stats(f).connections == conns + 1);
+}
+
+/* @verify{VB-REQ-VU-011} @verify{VB-REQ-VU-003} a failing request that needs a reply, a
+ * broken header, an oversized payload or too many fds close the connection, and the next
+ * front-end is served */
+static void test_vu_server__closing_errors_and_next_connection(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_vring_state st = { 9, 0 };
+	uint8_t big[600];
+	int fds[VB_VU_MAX_FDS + 1];
+
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "first", "FIRST", false);
+	expect_closed_then_serve(f, VB_VU_GET_VRING_BASE, VB_VU_VERSION, &st, sizeof(st), NULL,
+				 0);
+	expect_closed_then_serve(f, VB_VU_SET_OWNER, 0, NULL, 0, NULL, 0);
+	memset(big, 0, sizeof(big));
+	expect_closed_then_serve(f, VB_VU_SET_CONFIG, VB_VU_VERSION, big, sizeof(big), NULL, 0);
+	for (unsigned int i = 0; i < VB_VU_MAX_FDS + 1; i++)
+		fds[i] = eventfd(0, EFD_CLOEXEC);
+	expect_closed_then_serve(f, VB_VU_SET_OWNER, VB_VU_VERSION, NULL, 0, fds,
+				 VB_VU_MAX_FDS + 1);
+	for (unsigned int i = 0; i < VB_VU_MAX_FDS + 1; i++)
+		close(fds[i]);
+	assert_true(stats(f).closed_bad >= 3);
+}
+
+/* @verify{VB-REQ-VU-003} a disconnect with requests in flight unmaps all guest memory,
+ * resets the device, closes every fd, and the next front-end is served */
+static void test_vu_server__disconnect_releases_everything(void **state)
+{
+	struct fix *f = *state;
+	int maps0 = vbt_vu_count_guest_maps();	/* the client's own mapping */
+	int fds0;
+	unsigned long resets;
+
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "mapped", "MAPPED", false);
+	assert_int_equal(vbt_vu_count_guest_maps(), maps0 + 1);
+	assert_int_equal(stats(f).mapped_regions, 1);
+	(void)post(f, "in flight", false);
+	resets = f->model.resets;
+	fds0 = count_fds();
+	vbt_vu_disconnect(&f->c);
+	WAIT_FOR(!vb_vu_connected(f->s));
+	WAIT_FOR(vbt_vu_count_guest_maps() == maps0);
+	assert_int_equal(stats(f).mapped_regions, 0);
+	assert_true(f->model.resets > resets);
+	/* The client closed its socket and 2 eventfds; the server its socket, kick, call. */
+	assert_int_equal(count_fds(), fds0 - 6);
+	assert_int_equal(vb_dev_get_status(vb_vu_dev(f->s)), 0);
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	memset(f->c.vq, 0, sizeof(f->c.vq));
+	for (unsigned int i = 0; i < VBT_VU_MAX_QUEUES; i++)
+		f->c.vq[i].kick_fd = f->c.vq[i].call_fd = -1;
+	f->c.g.next = 0;
+	f->bufs = false;
+	f->slot = 0;
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "next", "NEXT", false);
+}
+
+/* @verify{VB-REQ-VU-015} @verify{VB-REQ-VU-008} memory by slots: GET_MAX_MEM_SLOTS,
+ * ADD_MEM_REG, REM_MEM_REG; removing the ring's region breaks the ring, which shows
+ * NEEDS_RESET in GET_STATUS and signals the err eventfd */
+static void test_vu_server__mem_slots(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_mem_reg r;
+	uint64_t v;
+	int err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	assert_int_equal(vbt_vu_negotiate(&f->c, WANT_FEATURES, WANT_PROTOCOL, true), 0);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_MAX_MEM_SLOTS, &v), 0);
+	assert_true(v == VB_VU_MAX_MEM_SLOTS);
+	/* Two halves of the memfd as two slots. */
+	for (unsigned int i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		r.region.guest_addr = GUEST_GPA + i * (GUEST_SIZE / 2);
+		r.region.size = GUEST_SIZE / 2;
+		r.region.user_addr = VBT_VU_UVA_BASE + i * (GUEST_SIZE / 2);
+		r.region.mmap_offset = i * (GUEST_SIZE / 2);
+		assert_int_equal(vbt_vu_request(&f->c, VB_VU_ADD_MEM_REG, &r, sizeof(r),
+						&f->c.memfd, 1), 0);
+	}
+	assert_int_equal(stats(f).mapped_regions, 2);
+	/* The same slot twice overlaps. */
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_ADD_MEM_REG, &r, sizeof(r), &f->c.memfd, 1),
+			 -EINVAL);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_VRING_ERR, &(uint64_t){ 0 }, 8, &err_fd,
+					1), 0);
+	for (unsigned int i = 0; i < QSZ; i++) {
+		f->req[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		f->resp[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	}
+	f->bufs = true;
+	round_trip(f, "slots", "SLOTS", false);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_STATUS, &v), 0);
+	assert_false(v & VB_VIRTIO_S_NEEDS_RESET);
+	/* The rings live in the first half. */
+	memset(&r, 0, sizeof(r));
+	r.region.guest_addr = GUEST_GPA;
+	r.region.size = GUEST_SIZE / 2;
+	r.region.user_addr = VBT_VU_UVA_BASE;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_REM_MEM_REG, &r, sizeof(r), NULL, 0),
+			 -EFAULT);
+	assert_int_equal(stats(f).mapped_regions, 1);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_REM_MEM_REG, &r, sizeof(r), NULL, 0),
+			 -ENOENT);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_STATUS, &v), 0);
+	assert_true(v & VB_VIRTIO_S_NEEDS_RESET);
+	assert_int_equal(read(err_fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+	close(err_fd);
+}
+
+/* @verify{VB-REQ-VU-008} @verify{VB-REQ-VU-012} SET_STATUS/GET_STATUS: FEATURES_OK reads
+ * back only for accepted features; status 0 resets the device but GET_VRING_BASE still
+ * returns where the ring stopped */
+static void test_vu_server__status(void **state)
+{
+	struct fix *f = *state;
+	uint8_t s0 = VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER;
+	uint64_t v;
+	uint32_t base;
+
+	assert_int_equal(vbt_vu_negotiate(&f->c, WANT_FEATURES | VB_BIT(VB_VIRTIO_F_RING_PACKED),
+					  WANT_PROTOCOL, true), 0);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_STATUS, s0), 0);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_STATUS, &v), 0);
+	assert_true(v == s0);
+	/* A feature never offered: refused, and FEATURES_OK does not stick. */
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
+					VB_BIT(VB_VIRTIO_F_VERSION_1) | VB_BIT(5)), -ENOTSUP);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_STATUS,
+					s0 | VB_VIRTIO_S_FEATURES_OK), 0);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_STATUS, &v), 0);
+	assert_false(v & VB_VIRTIO_S_FEATURES_OK);
+	/* Good features: it sticks. */
+	f->c.features = WANT_FEATURES | VB_BIT(VB_VU_F_PROTOCOL_FEATURES);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, f->c.features), 0);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_STATUS,
+					s0 | VB_VIRTIO_S_FEATURES_OK), 0);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_STATUS, &v), 0);
+	assert_true(v & VB_VIRTIO_S_FEATURES_OK);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_STATUS,
+					s0 | VB_VIRTIO_S_FEATURES_OK | VB_VIRTIO_S_DRIVER_OK), 0);
+	for (unsigned int i = 0; i < QSZ; i++) {
+		f->req[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		f->resp[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	}
+	f->bufs = true;
+	round_trip(f, "s", "S", false);
+	round_trip(f, "t", "T", false);
+	/* QEMU's stop: SET_STATUS(0), then GET_VRING_BASE. */
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_STATUS, 0), 0);
+	assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+	assert_int_equal(base, 2);
+	assert_int_equal(vb_dev_get_status(vb_vu_dev(f->s)), 0);
+	(void)post(f, "stopped", false);
+	expect_no_service(f);
+}
+
+/* @verify{VB-REQ-VU-016} RESET_DEVICE stops every ring and forgets features; the front-end
+ * can set the device up again */
+static void test_vu_server__reset_device(void **state)
+{
+	struct fix *f = *state;
+	uint32_t base;
+	unsigned long resets;
+
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "r", "R", false);
+	resets = f->model.resets;
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_RESET_DEVICE, NULL, 0, NULL, 0), 0);
+	assert_true(f->model.resets == resets + 1);
+	assert_int_equal(vb_dev_get_status(vb_vu_dev(f->s)), 0);
+	(void)post(f, "nobody", false);
+	expect_no_service(f);
+	assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+	assert_int_equal(base, 0);
+	/* Set up again from scratch (memory stays) and serve. */
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, f->c.features), 0);
+	f->c.vq[0].set = false;
+	f->slot = 0;
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	round_trip(f, "again", "AGAIN", false);
+}
+
+/* @verify{VB-REQ-VU-012} GET_FEATURES offers bit 30 and no IOMMU; SET_FEATURES may repeat
+ * the same features while rings run but not change them */
+static void test_vu_server__features(void **state)
+{
+	struct fix *f = *state;
+	uint64_t v;
+
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_FEATURES, &v), 0);
+	assert_true(v & VB_BIT(VB_VU_F_PROTOCOL_FEATURES));
+	assert_true(v & VB_BIT(VB_VIRTIO_F_VERSION_1));
+	assert_false(v & VB_BIT(VB_VIRTIO_F_ACCESS_PLATFORM));
+	assert_false(v & VB_BIT(VB_VU_F_LOG_ALL));
+	start_device(f, WANT_FEATURES, true);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, f->c.features), 0);
+	round_trip(f, "same", "SAME", false);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
+					f->c.features & ~VB_BIT(VB_VIRTIO_F_INDIRECT_DESC)),
+			 -EBUSY);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
+					f->c.features | VB_BIT(VB_VU_F_LOG_ALL)), -EBUSY);
+	round_trip(f, "still", "STILL", true);
+	/* Stopped: a change renegotiates. */
+	{
+		uint32_t base;
+
+		assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+	}
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
+					VB_BIT(VB_VIRTIO_F_VERSION_1) |
+					VB_BIT(VB_VU_F_PROTOCOL_FEATURES)), 0);
+	assert_false(vb_dev_has_feature(vb_vu_dev(f->s), VB_VIRTIO_F_INDIRECT_DESC));
+}
+
+/* @verify{VB-REQ-VU-001} bad configurations are refused; the server masks protocol
+ * features to what it supports and owns a device until it is freed */
+static void test_vu_server__new_argument_checks(void **state)
+{
+	static const struct vb_device_ops no_queues = { .version = VB_DEVICE_OPS_V1 };
+	struct vb_device_ops many = demo_device_ops;
+	struct vb_device_ops no_kick = demo_device_ops;
+	struct vb_vu_config cfg = {
+		.version = VB_VU_CONFIG_V1,
+		.protocol_features = ~(uint64_t)0,
+		.ops = &demo_device_ops,
+	};
+	struct vb_vu_server *s = NULL;
+	struct vb_vu_config bad;
+	struct demo_device model;
+
+	(void)state;
+	demo_device_init(&model);
+	cfg.priv = &model;
+	many.num_queues = 257;
+	no_kick.kick = NULL;
+	assert_int_equal(vb_vu_server_new(NULL, &s), -EINVAL);
+	assert_int_equal(vb_vu_server_new(&cfg, NULL), -EINVAL);
+	bad = cfg;
+	bad.version = 0;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	bad = cfg;
+	bad.ops = NULL;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	bad.ops = &no_queues;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	bad.ops = &many;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	bad.ops = &no_kick;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	bad = cfg;
+	bad.max_mem_slots = 7;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	bad.max_mem_slots = VB_VU_MAX_MEM_SLOTS + 1;
+	assert_int_equal(vb_vu_server_new(&bad, &s), -EINVAL);
+	assert_null(s);
+	assert_int_equal(vb_vu_server_new(&cfg, &s), 0);
+	assert_non_null(vb_vu_dev(s));
+	assert_false(vb_vu_connected(s));
+	assert_true(vb_vu_fd(s) >= 0);
+	assert_int_equal(vb_vu_listen(s, "/nonexistent-dir/sock"), -ENOENT);
+	assert_int_equal(vb_vu_attach_fd(s, -1), -EINVAL);
+	assert_int_equal(vb_vu_dispatch(s), 0);
+	assert_false(vb_dev_get_features(vb_vu_dev(s)) & VB_BIT(VB_VIRTIO_F_ACCESS_PLATFORM));
+	vb_vu_server_free(s);
+	vb_vu_server_free(NULL);
+}
+
+/* @verify{VB-REQ-VU-006} a packed ring: served across wrap-arounds, GET_VRING_BASE replies
+ * QEMU's encoding of both positions and wrap counters, and a restart from it carries on */
+static void test_vu_server__packed_ring(void **state)
+{
+	struct fix *f = *state;
+	struct vbt_packed *pr = calloc(1, sizeof(*pr));
+	const uint16_t num = 5;
+	uint64_t req, resp;
+	uint32_t base, want;
+
+	assert_non_null(pr);
+	assert_int_equal(vbt_vu_negotiate(&f->c, WANT_FEATURES | VB_BIT(VB_VIRTIO_F_RING_PACKED),
+					  WANT_PROTOCOL, true), 0);
+	assert_true(f->c.features & VB_BIT(VB_VIRTIO_F_RING_PACKED));
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	vbt_packed_init(pr, &f->c.g, num);
+	req = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	resp = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	/* QEMU starts a packed ring at slot 0 with the wrap counter set. */
+	assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, num, 1u << 15, pr->desc_gpa,
+					    pr->driver_gpa, pr->device_gpa), 0);
+	for (unsigned int i = 0; i < 7; i++) {
+		struct vbt_buf b[2] = { { req, 6, false }, { resp, BUF_LEN, true } };
+		uint16_t id;
+		uint32_t len;
+		int got = 0;
+
+		memcpy(vbt_guest_ptr(&f->c.g, req), "packed", 6);
+		if (i == 4) {
+			/* Stop and restart at the position the back-end reports. */
+			assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+			want = (uint32_t)pr->next_avail | (uint32_t)pr->avail_wrap << 15 |
+			       (uint32_t)pr->next_used << 16 | (uint32_t)pr->used_wrap << 31;
+			assert_int_equal(base, want);
+			assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, num, base, pr->desc_gpa,
+							    pr->driver_gpa, pr->device_gpa), 0);
+		}
+		assert_true(vbt_packed_add(pr, b, 2, i & 1) >= 0);
+		assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+		for (int w = 0; w < 50 && got == 0; w++) {
+			(void)vbt_vu_wait_call(&f->c, 0, 100);
+			got = vbt_packed_get_used(pr, &id, &len, NULL);
+		}
+		assert_int_equal(got, 1);
+		assert_int_equal(len, 6);
+		assert_memory_equal(vbt_guest_ptr(&f->c.g, resp), "PACKED", 6);
+	}
+	assert_int_equal(f->model.served, 7);
+	free(pr);
+}
+
+/* @verify{VB-REQ-VU-017} @verify{VB-REQ-VU-004} two queues: GET_QUEUE_NUM reports them, each
+ * ring is served on its own kick, and a third index is refused */
+static void test_vu_server__two_queues(void **state)
+{
+	struct fix *f = *state;
+	uint64_t nq;
+
+	assert_int_equal(vbt_vu_negotiate(&f->c, WANT_FEATURES, WANT_PROTOCOL, true), 0);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_QUEUE_NUM, &nq), 0);
+	assert_true(nq == 2);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 1, QSZ, 0), 0);
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_NUM, 2, QSZ), -EINVAL);
+	for (uint16_t q = 0; q < 2; q++) {
+		uint64_t req = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		uint64_t resp = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		struct vbt_buf b[2] = { { req, 5, false }, { resp, BUF_LEN, true } };
+		struct vbt_split *r = &f->c.vq[q].r;
+		uint32_t id, len;
+		uint16_t head;
+
+		memcpy(vbt_guest_ptr(&f->c.g, req), q ? "queue" : "first", 5);
+		head = vbt_split_add(r, b, 2, false);
+		assert_int_equal(vbt_vu_kick(&f->c, q), 0);
+		for (int w = 0; w < 50 && vbt_split_used_idx(r) == r->last_used; w++)
+			(void)vbt_vu_wait_call(&f->c, q, 100);
+		assert_int_equal(vbt_split_get_used(r, &id, &len), 1);
+		assert_int_equal(id, head);
+		assert_memory_equal(vbt_guest_ptr(&f->c.g, resp), q ? "QUEUE" : "FIRST", 5);
+	}
+	assert_int_equal(f->model.served, 2);
+}
+
+/* @verify{VB-REQ-VU-006} @verify{VB-REQ-VU-008} a ring the driver breaks signals its err
+ * eventfd and shows NEEDS_RESET; set up again, it is served */
+static void test_vu_server__broken_ring_restart(void **state)
+{
+	struct fix *f = *state;
+	struct vbt_split *r = &f->c.vq[0].r;
+	int err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t v = 0;
+	uint32_t base, id, len;
+	uint16_t head;
+	unsigned int i;
+
+	start_device(f, WANT_FEATURES, true);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_VRING_ERR, &(uint64_t){ 0 }, 8, &err_fd,
+					1), 0);
+	round_trip(f, "ok", "OK", false);
+	/* A head index beyond the ring (virtio 1.2, 2.7.13.1): the ring breaks. */
+	vbt_split_publish(r, 100);
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	for (int w = 0; w < 500 && read(err_fd, &v, sizeof(v)) != (ssize_t)sizeof(v); w++)
+		usleep(10000);
+	assert_true(v >= 1);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_STATUS, &v), 0);
+	assert_true(v & VB_VIRTIO_S_NEEDS_RESET);
+	assert_int_equal(vbt_vu_get_vring_base(&f->c, 0, &base), 0);
+	assert_int_equal(base, 1);
+	/* The driver repairs the entry and restarts the ring where it stopped. */
+	i = f->slot++ % QSZ;
+	memcpy(vbt_guest_ptr(&f->c.g, f->req[i]), "fixed", 5);
+	{
+		struct vbt_buf b[2] = { { f->req[i], 5, false }, { f->resp[i], BUF_LEN, true } };
+
+		head = vbt_split_write_chain(r, b, 2, false);
+	}
+	r->avail_ring[base % QSZ] = vb_cpu_to_le16(head);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, (uint16_t)base), 0);
+	r->avail_idx = (uint16_t)(base + 1);
+	wait_used(f);
+	assert_int_equal(vbt_split_get_used(r, &id, &len), 1);
+	assert_int_equal(id, head);
+	assert_memory_equal(vbt_guest_ptr(&f->c.g, f->resp[i]), "FIXED", 5);
+	round_trip(f, "after", "AFTER", false);
+	close(err_fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vu_server__new_argument_checks),
+		cmocka_unit_test_setup_teardown(test_vu_server__packed_ring, setup_packed, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__two_queues, setup_mq, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__echo_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__event_idx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__no_protocol_features, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__ring_enable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__vring_base_stop_restart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__hostile_messages_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__wrong_state_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__closing_errors_and_next_connection,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__disconnect_releases_everything,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__mem_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__broken_ring_restart, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__reset_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__features, setup, teardown),
+	};
+
+	packed_ops = demo_device_ops;
+	packed_ops.features |= VB_BIT(VB_VIRTIO_F_RING_PACKED);
+	mq_ops = demo_device_ops;
+	mq_ops.num_queues = 2;
+	return cmocka_run_group_tests_name("vu-server", tests, NULL, NULL);
+}
