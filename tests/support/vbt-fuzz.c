@@ -257,10 +257,14 @@ void vbt_fuzz_q_forget(struct vbt_fuzz_q *q, bool queue_reset)
 	q->lost_slots = queue_reset ? 0 : q->lost_slots + q->out_slots;
 	q->n_out = 0;
 	q->out_slots = 0;
+	/* A reset clears the core's decision too; any other forget (a stop and restart, or a
+	 * write that changed nothing) may leave one the oracle no longer knows. */
+	q->decision_unknown = q->decided || q->decision_unknown;
 	q->decided = false;
 	q->used_since = 0;
 	q->kicks_off = false;
 	if (queue_reset) {
+		q->decision_unknown = false;
 		q->pos_exact = true;
 		if (vb_dev_get_status(q->dev) & VB_VIRTIO_S_NEEDS_RESET)
 			q->reset_since_break = true;
@@ -661,7 +665,7 @@ int vbt_fuzz_q_notify(struct vbt_fuzz_q *q, bool decide_only)
 		/* virtio 1.2, 2.7.7 "Used Buffer Notification Suppression" (2.7.7.2 for
 		 * EVENT_IDX: vring_need_event(used_event, new, old)). Without a decision on
 		 * record the core's answer is known only if it has none either. */
-		if (ok && (q->decided || q->exact)) {
+		if (ok && (q->decided || (q->exact && !q->decision_unknown))) {
 			known = true;
 			if (q_has(q, VB_VIRTIO_F_EVENT_IDX))
 				expect = !q->decided ||
@@ -691,10 +695,12 @@ int vbt_fuzz_q_notify(struct vbt_fuzz_q *q, bool decide_only)
 			expect = false;
 		} else if (flags != VB_VRING_PACKED_EVENT_FLAG_DESC ||
 			   !q_has(q, VB_VIRTIO_F_EVENT_IDX)) {
-			known = true;
+			/* ENABLE: notify, unless the core holds a decision with nothing used
+			 * since, which the oracle knows of only when it has one on record. */
+			known = q->decided || (q->exact && !q->decision_unknown);
 			expect = true;
 		} else if (!q->decided) {
-			known = q->exact;
+			known = q->exact && !q->decision_unknown;
 			expect = true;
 		} else if (q->used_since <= num && off < num) {
 			/* Positions old .. old + used_since - 1 were used; the one for slot off is
@@ -724,6 +730,7 @@ int vbt_fuzz_q_notify(struct vbt_fuzz_q *q, bool decide_only)
 			       "(used %u, last decision at %u)", ret, expect, pos.used_idx,
 			       q->decided_used);
 	q->decided = true;
+	q->decision_unknown = false;
 	q->decided_used = pos.used_idx;
 	q->decided_wrap = pos.used_wrap;
 	q->used_since = 0;

@@ -155,6 +155,8 @@ struct vbt_fuzz_q {
 	bool			exact;		/* every control change goes through forget():
 						 * no decision on record means none in the core */
 	bool			decided;	/* a notify decision is on record */
+	bool			decision_unknown; /* forgotten without a reset: the core may
+						 * still hold a decision the oracle does not */
 	uint16_t		decided_used;	/* used index (packed: slot) at that decision */
 	bool			decided_wrap;	/* packed: used wrap counter at that decision */
 	uint32_t		used_since;	/* packed: slots used since that decision */
