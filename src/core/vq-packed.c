@@ -291,6 +291,7 @@ static VB_NOINLINE int pop_list(struct vb_vq *vq, struct vb_chain *c, uint16_t f
  * One direct descriptor (flags already acquired), the common case: no list to walk, no order
  * of readable and writable elements to check, no total over 4 GiB.
  */
+#if !defined(__OPTIMIZE_SIZE__)
 static VB_NOINLINE int pop_one(struct vb_vq *vq, struct vb_chain *c, uint16_t flags)
 {
 	struct vb_vring_packed_desc d;
@@ -333,6 +334,7 @@ static VB_NOINLINE int pop_one(struct vb_vq *vq, struct vb_chain *c, uint16_t fl
 	}
 	return 1;
 }
+#endif
 
 /*
  * Look at the next slot and hand the chain to the walker for its shape. Kept free of locals
@@ -353,9 +355,13 @@ int vbi_packed_pop(struct vb_vq *vq, struct vb_chain *c)
 	 * descriptor only once its AVAIL bit shows this lap. */
 	if ((flags & F_AVAIL_USED) != avail_bits(vq->avail_wrap))
 		return 0;
+#if !defined(__OPTIMIZE_SIZE__)
+	/* Speed builds: a one-descriptor chain has its own short path; size builds let
+	 * pop_list() take it (a list of one). */
 	if (VB_LIKELY(!(flags & (VB_VRING_DESC_F_NEXT | VB_VRING_DESC_F_INDIRECT))))
 		return pop_one(vq, c, flags);
-	if (flags & VB_VRING_DESC_F_NEXT)
+#endif
+	if (!(flags & VB_VRING_DESC_F_INDIRECT) || (flags & VB_VRING_DESC_F_NEXT))
 		return pop_list(vq, c, flags);
 	return pop_indirect(vq, c);
 }
