@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vb-vhost-user: the library's device models served to a vhost-user front-end (QEMU,
+ * cloud-hypervisor, ...) over a unix socket, following the "Backend program conventions" of
+ * QEMU's docs/interop/vhost-user.rst:
+ *
+ *   vb-vhost-user blk --socket-path PATH --image FILE [--read-only] [--num-queues N]
+ *                     [--direct] [--backend auto|uring|sync] [--serial S] [--queue-size N]
+ *   vb-vhost-user blk --fd N ...            (an inherited listening, or connected, socket)
+ *   vb-vhost-user [blk] --print-capabilities (docs/interop/vhost-user.json, then exit 0)
+ *
+ * One thread and one epoll loop: the server's pollable fd (vb_vu_fd(): listening socket,
+ * connection, kick eventfds), the device's own fd if it has one (the io_uring completion
+ * eventfd of blk) and a signalfd for SIGTERM/SIGINT. Logs go to stderr, one line per
+ * connection event, state change or error, never one per request.
+ *
+ * Device types are rows of vbd_types[]: a name, its options and four hooks. Adding one (net,
+ * rng, ...) is a new row and its hooks; main() knows none of them.
+ *
+ * Exit status: 0 after SIGTERM/SIGINT or when an inherited connected socket closed (socket
+ * file removed), 1 when the device or the socket cannot be set up or the server fails, 2 for
+ * a usage error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "virtio-backend.h"
+#include "virtio-backend/devices/blk.h"
+#include "virtio-backend/transports/vhost-user.h"
+
+#define PROG "vb-vhost-user"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- logging ----------------------------------------------------------------------------- */
+
+static const char *level_name(enum vb_log_level level)
+{
+	switch (level) {
+	case VB_LOG_ERR:
+		return "error";
+	case VB_LOG_WARN:
+		return "warning";
+	case VB_LOG_INFO:
+		return "info";
+	case VB_LOG_DEBUG:
+		return "debug";
+	}
+	return "log";
+}
+
+__attribute__((format(printf, 2, 3)))
+static void logf_(enum vb_log_level level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line, so lines of several daemons sharing a log do not interleave. */
+	fprintf(stderr, PROG ": %s: %s\n", level_name(level), line);
+}
+
+/* The server's log sink (connection events, refused messages). */
+static void server_log(void *ctx, enum vb_log_level level, const char *msg)
+{
+	(void)ctx;
+	logf_(level, "%s", msg);
+}
+
+/* ---- device types ------------------------------------------------------------------------- */
+
+/* What a device type hands main(): a model for the server, and an fd to poll (or -1). */
+struct vbd_device {
+	const struct vb_device_ops	*ops;
+	void				*model;
+	int				event_fd;
+};
+
+struct vbd_type {
+	const char		*name;		/* subcommand */
+	void			*state;		/* its options and open device */
+	const char		*summary;
+	const char		*options_help;	/* its lines of --help */
+	const char		*capabilities;	/* --print-capabilities JSON (one line) */
+	const struct option	*options;	/* getopt_long entries, val >= OPT_DEVICE */
+	/* One device option (key is the entry's val). 0, or -EINVAL with a message printed. */
+	int  (*option)(void *state, int key, const char *arg);
+	/* Options parsed: open the backend and build the model. 0 or -errno (message printed). */
+	int  (*open)(void *state, struct vbd_device *dev);
+	/* event_fd readable. 0 or -errno (logged; the daemon stops). */
+	int  (*event)(void *state);
+	/* The server is gone: free the model and the backend. */
+	void (*close)(void *state);
+	/* Log a line about the device (on start and on stop). */
+	void (*describe)(void *state, const char *what);
+};
+
+enum {
+	OPT_HELP = 'h',
+	OPT_SOCKET = 256,
+	OPT_FD,
+	OPT_CAPS,
+	OPT_DEVICE = 512,	/* device options start here */
+};
+
+static int parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		fprintf(stderr, PROG ": %s wants a number in %lu..%lu, not '%s'\n", opt, min, max,
+			arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- blk ---- */
+
+enum blk_backend { BLK_BE_AUTO, BLK_BE_URING, BLK_BE_SYNC };
+
+enum {
+	BLK_OPT_IMAGE = OPT_DEVICE,
+	BLK_OPT_READ_ONLY,
+	BLK_OPT_NUM_QUEUES,
+	BLK_OPT_QUEUE_SIZE,
+	BLK_OPT_DIRECT,
+	BLK_OPT_BACKEND,
+	BLK_OPT_SERIAL,
+};
+
+struct blk_state {
+	const char		*image;
+	bool			read_only;
+	bool			direct;
+	enum blk_backend	backend;
+	unsigned int		num_queues;
+	unsigned int		queue_size;
+	const char		*serial;
+	/* open */
+	struct vb_blk_uring	*uring;
+	struct vb_blk_file	*file;
+	struct vb_blk		*blk;
+	uint64_t		sectors;
+};
+
+static const struct option blk_options[] = {
+	{ "image", required_argument, NULL, BLK_OPT_IMAGE },
+	{ "blk-file", required_argument, NULL, BLK_OPT_IMAGE },	/* vhost-user.rst name */
+	{ "read-only", no_argument, NULL, BLK_OPT_READ_ONLY },
+	{ "num-queues", required_argument, NULL, BLK_OPT_NUM_QUEUES },
+	{ "queue-size", required_argument, NULL, BLK_OPT_QUEUE_SIZE },
+	{ "direct", no_argument, NULL, BLK_OPT_DIRECT },
+	{ "backend", required_argument, NULL, BLK_OPT_BACKEND },
+	{ "serial", required_argument, NULL, BLK_OPT_SERIAL },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int blk_option(void *state, int key, const char *arg)
+{
+	struct blk_state *b = state;
+	unsigned long v;
+
+	switch (key) {
+	case BLK_OPT_IMAGE:
+		b->image = arg;
+		return 0;
+	case BLK_OPT_READ_ONLY:
+		b->read_only = true;
+		return 0;
+	case BLK_OPT_NUM_QUEUES:
+		if (parse_uint("--num-queues", arg, 1, VB_BLK_MAX_QUEUES, &v) < 0)
+			return -EINVAL;
+		b->num_queues = (unsigned int)v;
+		return 0;
+	case BLK_OPT_QUEUE_SIZE:
+		/* A power of two for split rings (virtio 1.2, 2.7 "Split Virtqueues"). */
+		if (parse_uint("--queue-size", arg, 2, 32768, &v) < 0)
+			return -EINVAL;
+		if (v & (v - 1)) {
+			fprintf(stderr, PROG ": --queue-size must be a power of 2\n");
+			return -EINVAL;
+		}
+		b->queue_size = (unsigned int)v;
+		return 0;
+	case BLK_OPT_DIRECT:
+		b->direct = true;
+		return 0;
+	case BLK_OPT_BACKEND:
+		if (!strcmp(arg, "uring")) {
+			b->backend = BLK_BE_URING;
+		} else if (!strcmp(arg, "sync")) {
+			b->backend = BLK_BE_SYNC;
+		} else if (!strcmp(arg, "auto")) {
+			b->backend = BLK_BE_AUTO;
+		} else {
+			fprintf(stderr, PROG ": --backend is auto, uring or sync, not '%s'\n", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case BLK_OPT_SERIAL:
+		if (strlen(arg) > VB_VIRTIO_BLK_ID_BYTES) {
+			fprintf(stderr, PROG ": --serial has at most %u bytes\n",
+				VB_VIRTIO_BLK_ID_BYTES);
+			return -EINVAL;
+		}
+		b->serial = arg;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int blk_open(void *state, struct vbd_device *dev)
+{
+	struct blk_state *b = state;
+	const struct vb_blk_backend_ops *ops;
+	struct vb_blk_config cfg;
+	unsigned int fl = (b->read_only ? VB_BLK_FILE_READ_ONLY : 0) |
+			  (b->direct ? VB_BLK_FILE_DIRECT : 0);
+	const char *base;
+	void *be;
+	int ret = 0;
+
+	if (!b->image) {
+		fprintf(stderr, PROG ": blk needs --image FILE (see --help)\n");
+		return -EINVAL;
+	}
+	if (!b->num_queues)
+		b->num_queues = 1;
+	if (!b->queue_size)
+		b->queue_size = VB_BLK_QUEUE_NUM_DEFAULT;
+	if (b->backend != BLK_BE_SYNC) {
+		/* Room for every request the model can have in flight. */
+		ret = vb_blk_uring_open(b->image, fl, b->num_queues * b->queue_size, &b->uring);
+		if (ret < 0 && b->backend == BLK_BE_URING) {
+			logf_(VB_LOG_ERR, "blk: io_uring backend on %s: %s", b->image,
+			      strerror(-ret));
+			return ret;
+		}
+	}
+	if (b->uring) {
+		ops = &vb_blk_uring_ops;
+		be = b->uring;
+		b->sectors = vb_blk_uring_capacity(b->uring);
+		dev->event_fd = vb_blk_uring_eventfd(b->uring);
+	} else {
+		int uring_err = ret;
+
+		ret = vb_blk_file_open(b->image, fl, &b->file);
+		if (ret < 0) {
+			logf_(VB_LOG_ERR, "blk: %s: %s", b->image, strerror(-ret));
+			return ret;
+		}
+		if (b->backend == BLK_BE_AUTO)
+			logf_(VB_LOG_INFO, "blk: io_uring unavailable (%s): synchronous backend",
+			      strerror(-uring_err));
+		ops = &vb_blk_file_ops;
+		be = b->file;
+		b->sectors = vb_blk_file_capacity(b->file);
+	}
+	if (b->sectors == 0) {
+		logf_(VB_LOG_ERR, "blk: %s is smaller than one 512-byte sector", b->image);
+		return -EINVAL;
+	}
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.version = VB_BLK_CONFIG_V1;
+	cfg.flags = b->read_only ? VB_BLK_CFG_READ_ONLY :
+		    VB_BLK_CFG_DISCARD | VB_BLK_CFG_WRITE_ZEROES | VB_BLK_CFG_WZ_MAY_UNMAP;
+	cfg.capacity = b->sectors;
+	cfg.num_queues = (uint16_t)b->num_queues;
+	cfg.queue_num_max = (uint16_t)b->queue_size;
+	cfg.blk_size = 512;
+	/* GET_ID: --serial, else the image's file name (cut to the 20 bytes virtio has). */
+	base = b->serial;
+	if (!base) {
+		base = strrchr(b->image, '/');
+		base = base ? base + 1 : b->image;
+	}
+	memcpy(cfg.serial, base, strnlen(base, sizeof(cfg.serial)));	/* NUL-padded */
+	ret = vb_blk_create(&cfg, ops, be, &b->blk);
+	if (ret < 0) {
+		logf_(VB_LOG_ERR, "blk: model: %s", strerror(-ret));
+		return ret;
+	}
+	dev->ops = vb_blk_device_ops(b->blk);
+	dev->model = b->blk;
+	logf_(VB_LOG_INFO, "blk: %s: %" PRIu64 " sectors (%" PRIu64 " MiB), %s%s%s, "
+	      "%u queue%s of %u, serial '%.20s'", b->image, b->sectors, b->sectors >> 11,
+	      b->uring ? "io_uring" : "sync", b->direct ? ", O_DIRECT" : "",
+	      b->read_only ? ", read-only" : "", b->num_queues, b->num_queues > 1 ? "s" : "",
+	      b->queue_size, cfg.serial);
+	return 0;
+}
+
+static int blk_event(void *state)
+{
+	struct blk_state *b = state;
+	int ret = vb_blk_uring_complete(b->uring, 0);
+
+	return ret < 0 ? ret : 0;
+}
+
+static void blk_close(void *state)
+{
+	struct blk_state *b = state;
+
+	vb_blk_destroy(b->blk);
+	vb_blk_uring_close(b->uring);
+	vb_blk_file_close(b->file);
+	b->blk = NULL;
+	b->uring = NULL;
+	b->file = NULL;
+}
+
+static void blk_describe(void *state, const char *what)
+{
+	struct blk_state *b = state;
+	struct vb_blk_stats st;
+
+	vb_blk_get_stats(b->blk, &st);
+	logf_(VB_LOG_INFO, "blk: %s: totals %" PRIu64 " requests (%" PRIu64 " ok, %" PRIu64
+	      " ioerr, %" PRIu64 " unsupp), %" PRIu64 " bytes read, %" PRIu64 " written", what,
+	      st.requests,
+	      st.ok, st.ioerr, st.unsupp, st.bytes_read, st.bytes_written);
+}
+
+static struct blk_state blk_state;
+
+static const struct vbd_type vbd_types[] = {
+	{
+		.name = "blk",
+		.state = &blk_state,
+		.summary = "virtio-blk disk on an image file or block device",
+		.options_help =
+			"  --image FILE        disk image or block device (also --blk-file)\n"
+			"  --read-only         export read-only (VIRTIO_BLK_F_RO)\n"
+			"  --num-queues N      request queues, 1..64 (default 1); QEMU's\n"
+			"                      num-queues must not be larger\n"
+			"  --queue-size N      largest ring size, power of 2 (default 256)\n"
+			"  --direct            open the image with O_DIRECT\n"
+			"  --backend B         auto (io_uring if allowed, default), uring, sync\n"
+			"  --serial S          GET_ID string, at most 20 bytes (default: image)\n",
+		/* docs/interop/vhost-user.json: VHostUserBackendCapabilitiesBlock. */
+		.capabilities =
+			"{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}",
+		.options = blk_options,
+		.option = blk_option,
+		.open = blk_open,
+		.event = blk_event,
+		.close = blk_close,
+		.describe = blk_describe,
+	},
+};
+
+/* ---- command line ------------------------------------------------------------------------ */
+
+static const struct option common_options[] = {
+	{ "socket-path", required_argument, NULL, OPT_SOCKET },
+	{ "fd", required_argument, NULL, OPT_FD },
+	{ "print-capabilities", no_argument, NULL, OPT_CAPS },
+	{ "help", no_argument, NULL, OPT_HELP },
+};
+
+static void usage(FILE *out, const struct vbd_type *only)
+{
+	fprintf(out,
+		"usage: " PROG " TYPE --socket-path PATH | --fd N [options]\n"
+		"       " PROG " [TYPE] --print-capabilities\n"
+		"Serves a virtio device to a vhost-user front-end (QEMU: -chardev\n"
+		"socket,path=PATH with -device vhost-user-TYPE-pci; guest memory must be\n"
+		"share=on).\n\n"
+		"Common options:\n"
+		"  --socket-path PATH  listen on a new unix socket at PATH (removed at exit)\n"
+		"  --fd N              serve inherited fd N: a listening socket, or a connected\n"
+		"                      one (then exit when that front-end leaves)\n"
+		"  --print-capabilities  print the vhost-user.json capabilities and exit\n"
+		"  -h, --help          this help\n");
+	for (size_t i = 0; i < ARRAY_SIZE(vbd_types); i++) {
+		const struct vbd_type *t = &vbd_types[i];
+
+		if (only && t != only)
+			continue;
+		fprintf(out, "\nTYPE %s: %s\n%s", t->name, t->summary, t->options_help);
+	}
+	fprintf(out, "\nStops on SIGTERM or SIGINT. Logs go to stderr.\n");
+}
+
+static const struct vbd_type *find_type(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vbd_types); i++)
+		if (!strcmp(vbd_types[i].name, name))
+			return &vbd_types[i];
+	return NULL;
+}
+
+struct args {
+	const struct vbd_type	*type;
+	const char		*socket_path;
+	int			fd;
+};
+
+static char prog[] = PROG;
+
+/* Parse argv. 0: run; 1: done, exit 0 (help, capabilities); -1: usage error. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	struct option opts[ARRAY_SIZE(common_options) + 16];
+	size_t n = 0;
+	int c;
+
+	a->type = NULL;
+	a->socket_path = NULL;
+	a->fd = -1;
+	if (argc > 1 && argv[1][0] != '-') {
+		a->type = find_type(argv[1]);
+		if (!a->type) {
+			fprintf(stderr, PROG ": unknown device type '%s' (see --help)\n", argv[1]);
+			return -1;
+		}
+		argv++;
+		argc--;
+		argv[0] = prog;	/* getopt_long's messages name the program */
+	}
+	/*
+	 * vhost-user.rst "Backend program conventions": --print-capabilities prints and exits
+	 * successfully, "other options and arguments should be ignored". With no TYPE, the
+	 * first (default) device type answers.
+	 */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--print-capabilities")) {
+			printf("%s\n", (a->type ? a->type : &vbd_types[0])->capabilities);
+			return fflush(stdout) == 0 ? 1 : -1;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(common_options); i++)
+		opts[n++] = common_options[i];
+	for (const struct option *o = a->type ? a->type->options : NULL; o && o->name; o++)
+		if (n < ARRAY_SIZE(opts) - 1)
+			opts[n++] = *o;
+	memset(&opts[n], 0, sizeof(opts[n]));
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		unsigned long v;
+
+		switch (c) {
+		case OPT_HELP:
+			usage(stdout, a->type);
+			return 1;
+		case OPT_SOCKET:
+			a->socket_path = optarg;
+			break;
+		case OPT_FD:
+			if (parse_uint("--fd", optarg, 0, INT_MAX, &v) < 0)
+				return -1;
+			a->fd = (int)v;
+			break;
+		case '?':
+			return -1;	/* getopt_long said why */
+		default:
+			if (!a->type || a->type->option(a->type->state, c, optarg) < 0)
+				return -1;
+			break;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!a->type) {
+		fprintf(stderr, PROG ": which device? TYPE is one of:");
+		for (size_t i = 0; i < ARRAY_SIZE(vbd_types); i++)
+			fprintf(stderr, " %s", vbd_types[i].name);
+		fprintf(stderr, " (see --help)\n");
+		return -1;
+	}
+	if (!a->socket_path == (a->fd < 0)) {
+		fprintf(stderr, PROG ": give exactly one of --socket-path and --fd\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the daemon ---------------------------------------------------------------------------- */
+
+enum { EV_SIGNAL = 1, EV_SERVER, EV_DEVICE };
+
+struct daemon {
+	const struct vbd_type	*type;
+	void			*state;
+	struct vb_vu_server	*server;
+	bool			attached;	/* a connected --fd: stop when it ends */
+	bool			was_connected;
+	bool			running;	/* the front-end set DRIVER_OK */
+};
+
+/* Log what changed since the last look: one line per negotiation, never per request. */
+static void watch_state(struct daemon *d)
+{
+	struct vb_dev *dev = vb_vu_dev(d->server);
+	bool running = (vb_dev_get_status(dev) & VB_VIRTIO_S_DRIVER_OK) != 0;
+	bool connected = vb_vu_connected(d->server);
+
+	if (running && !d->running)
+		logf_(VB_LOG_INFO, "%s: driver ready: features 0x%016" PRIx64 " of 0x%016" PRIx64
+		      ", %u queue%s", d->type->name, vb_dev_get_driver_features(dev),
+		      vb_dev_get_features(dev), (unsigned int)vb_dev_num_queues(dev),
+		      vb_dev_num_queues(dev) > 1 ? "s" : "");
+	else if (!running && d->running)
+		d->type->describe(d->state, "device reset");
+	d->running = running;
+	d->was_connected = d->was_connected || connected;
+}
+
+static int epoll_add(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Serve until a signal; 0 or -errno. */
+static int serve(struct daemon *d, int sigfd, int dev_fd)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+	int ret = epfd < 0 ? -errno : 0;
+
+	if (ret == 0)
+		ret = epoll_add(epfd, sigfd, EV_SIGNAL);
+	if (ret == 0)
+		ret = epoll_add(epfd, vb_vu_fd(d->server), EV_SERVER);
+	if (ret == 0 && dev_fd >= 0)
+		ret = epoll_add(epfd, dev_fd, EV_DEVICE);
+	while (ret == 0) {
+		struct epoll_event ev[4];
+		int n = epoll_wait(epfd, ev, (int)ARRAY_SIZE(ev), -1);
+
+		if (n < 0) {
+			ret = errno == EINTR ? 0 : -errno;
+			continue;
+		}
+		for (int i = 0; i < n && ret == 0; i++) {
+			struct signalfd_siginfo si;
+
+			switch (ev[i].data.u64) {
+			case EV_SIGNAL:
+				if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					logf_(VB_LOG_INFO, "%s: shutting down",
+					      strsignal((int)si.ssi_signo));
+					ret = 1;
+				}
+				break;
+			case EV_SERVER:
+				ret = vb_vu_dispatch(d->server);
+				if (ret < 0)
+					logf_(VB_LOG_ERR, "vhost-user server: %s", strerror(-ret));
+				else
+					ret = 0;
+				break;
+			case EV_DEVICE:
+				ret = d->type->event(d->state);
+				if (ret < 0)
+					logf_(VB_LOG_ERR, "%s: %s", d->type->name, strerror(-ret));
+				break;
+			default:
+				break;
+			}
+		}
+		watch_state(d);
+		if (ret == 0 && d->attached && d->was_connected && !vb_vu_connected(d->server)) {
+			logf_(VB_LOG_INFO, "inherited connection ended: exiting");
+			ret = 1;
+		}
+	}
+	if (epfd >= 0)
+		close(epfd);
+	return ret < 0 ? ret : 0;
+}
+
+/* Listen on or attach the inherited socket: SO_ACCEPTCONN tells which one it is. */
+static int use_fd(struct daemon *d, int fd)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return -errno;	/* not a socket, or not open */
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (listening) {
+		logf_(VB_LOG_INFO, "listening on inherited fd %d", fd);
+		return vb_vu_listen_fd(d->server, fd);
+	}
+	/* Set before the first dispatch: the front-end may leave before the loop looks. */
+	d->attached = true;
+	d->was_connected = true;
+	logf_(VB_LOG_INFO, "serving the connection on inherited fd %d", fd);
+	return vb_vu_attach_fd(d->server, fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct vbd_device dev = { .event_fd = -1 };
+	struct daemon d;
+	struct args a;
+	sigset_t mask;
+	int sigfd, ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret != 0)
+		return ret > 0 ? 0 : 2;
+	memset(&d, 0, sizeof(d));
+	d.type = a.type;
+	d.state = a.type->state;
+
+	/* Signals become readable events of the loop; a dead front-end is not a signal. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		logf_(VB_LOG_ERR, "signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	if (d.type->open(d.state, &dev) < 0) {
+		d.type->close(d.state);
+		close(sigfd);
+		return 1;
+	}
+	{
+		struct vb_vu_config cfg = {
+			.version = VB_VU_CONFIG_V1,
+			.protocol_features = VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+			.ops = dev.ops,
+			.priv = dev.model,
+			.log = server_log,
+		};
+
+		ret = vb_vu_server_new(&cfg, &d.server);
+		if (ret < 0)
+			logf_(VB_LOG_ERR, "vhost-user server: %s", strerror(-ret));
+	}
+	if (ret == 0 && a.socket_path) {
+		ret = vb_vu_listen(d.server, a.socket_path);
+		if (ret < 0)
+			logf_(VB_LOG_ERR, "%s: %s", a.socket_path, strerror(-ret));
+		else
+			logf_(VB_LOG_INFO, "listening on %s", a.socket_path);
+	} else if (ret == 0) {
+		ret = use_fd(&d, a.fd);
+		if (ret < 0)
+			logf_(VB_LOG_ERR, "--fd %d: %s", a.fd, strerror(-ret));
+	}
+	if (ret == 0)
+		ret = serve(&d, sigfd, dev.event_fd);
+	if (d.server) {
+		struct vb_vu_stats st;
+
+		vb_vu_get_stats(d.server, &st);
+		logf_(VB_LOG_INFO, "%" PRIu64 " connection%s, %" PRIu64 " messages (%" PRIu64
+		      " refused)", st.connections, st.connections == 1 ? "" : "s", st.messages,
+		      st.refused);
+		d.type->describe(d.state, "at exit");
+	}
+	/* The server resets the device (draining the backend) before the model goes. */
+	vb_vu_server_free(d.server);
+	d.type->close(d.state);
+	close(sigfd);
+	return ret < 0 ? 1 : 0;
+}

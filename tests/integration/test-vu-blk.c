@@ -1,0 +1,818 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vb-vhost-user daemon as a front-end sees it: the real binary (examples/vb-vhost-user.c,
+ * path in $VB_VHOST_USER) runs as a child process on a temporary socket with a 16 MiB
+ * temporary image pre-filled with a pattern; the driver-side client of
+ * tests/support/vbt-vu-client.c negotiates virtio-blk, lays out split rings in shared memfd
+ * memory and sends requests; the test then reads the image file on the host.
+ *
+ * Every disk test runs twice: group "vu-blk-sync" (--backend sync) and "vu-blk-uring"
+ * (--backend uring; skipped with the reason printed where io_uring is not allowed).
+ * Set VBT_VU_VERBOSE=1 to see the daemon's log.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "virtio-backend.h"
+#include "virtio-backend/devices/blk.h"
+#include "virtio-backend/transports/vhost-user.h"
+#include "vbt-vu-client.h"
+
+#define GUEST_GPA	0x40000000u
+#define GUEST_SIZE	(4u << 20)
+#define QSZ		16u
+#define DISK_BYTES	(16u << 20)
+#define DISK_SECTORS	(DISK_BYTES / 512u)
+#define DATA_MAX	(128u << 10)
+
+#define BLK_FEATURES	(VB_BIT(VB_VIRTIO_F_VERSION_1) | VB_BIT(VB_VIRTIO_BLK_F_FLUSH) | \
+			 VB_BIT(VB_VIRTIO_BLK_F_DISCARD) | VB_BIT(VB_VIRTIO_BLK_F_WRITE_ZEROES) | \
+			 VB_BIT(VB_VIRTIO_BLK_F_BLK_SIZE) | VB_BIT(VB_VIRTIO_BLK_F_SEG_MAX) | \
+			 VB_BIT(VB_VIRTIO_BLK_F_MQ) | VB_BIT(VB_VIRTIO_BLK_F_RO) | \
+			 VB_BIT(VB_VIRTIO_BLK_F_CONFIG_WCE))
+
+static const char *daemon_path;
+static bool uring_ok = true;
+static char uring_why[160];
+
+/* Per-queue request buffers in guest memory, reused request after request. */
+struct qbufs {
+	uint64_t	hdr, data, status;
+};
+
+struct fix {
+	const char		*backend;	/* "sync" or "uring" */
+	char			dir[64];
+	char			sock[128];
+	char			image[128];
+	char			log[128];
+	pid_t			pid;
+	struct vbt_vu_client	c;
+	bool			client;
+	struct qbufs		qb[2];
+	uint64_t		offered;
+};
+
+/* The image's initial contents: every byte depends on its sector and its offset in it. */
+static uint8_t pattern(uint64_t off)
+{
+	return (uint8_t)((off >> 9) * 37u + (off & 511u) + 1u);
+}
+
+static void fill(uint8_t *buf, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 13u + (i >> 9));
+}
+
+static void dump_log(const struct fix *f)
+{
+	char line[512];
+	FILE *l = fopen(f->log, "r");
+
+	if (!l)
+		return;
+	while (fgets(line, sizeof(line), l))
+		fprintf(stderr, "  | %s", line);
+	fclose(l);
+}
+
+static int count_log_lines(const struct fix *f)
+{
+	FILE *l = fopen(f->log, "r");
+	int n = 0, ch;
+
+	if (!l)
+		return -1;
+	while ((ch = fgetc(l)) != EOF)
+		n += ch == '\n';
+	fclose(l);
+	return n;
+}
+
+static bool log_has(const struct fix *f, const char *text)
+{
+	char line[512];
+	FILE *l = fopen(f->log, "r");
+	bool found = false;
+
+	if (!l)
+		return false;
+	while (!found && fgets(line, sizeof(line), l))
+		found = strstr(line, text) != NULL;
+	fclose(l);
+	return found;
+}
+
+/*
+ * Start the daemon: argv after the program name, NULL-terminated. Its stderr goes to f->log
+ * (and through to ours with VBT_VU_VERBOSE); keep_fd survives the exec.
+ */
+static pid_t spawn(const struct fix *f, const char *const *args, int keep_fd)
+{
+	const char *argv[24];
+	unsigned int n = 0;
+	pid_t pid;
+
+	argv[n++] = daemon_path;
+	while (*args && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int lfd = open(f->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (lfd >= 0 && !getenv("VBT_VU_VERBOSE"))
+			dup2(lfd, 2);
+		if (keep_fd >= 0)
+			fcntl(keep_fd, F_SETFD, 0);
+		execv(daemon_path, (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait up to 20 s for pid; its wait status, or -1 (then it is killed). */
+static int reap(pid_t pid)
+{
+	int st;
+
+	for (int i = 0; i < 2000; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return st;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Run the daemon to completion with args; its exit status; stdout into out (if given). */
+static int run_daemon(const char *const *args, char *out, size_t out_len)
+{
+	const char *argv[16];
+	unsigned int n = 0;
+	int p[2], st;
+	pid_t pid;
+	size_t got = 0;
+	ssize_t r;
+
+	argv[n++] = daemon_path;
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(p[1], 1);
+		if (null >= 0 && !getenv("VBT_VU_VERBOSE"))
+			dup2(null, 2);
+		execv(daemon_path, (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (out && got + 1 < out_len && (r = read(p[0], out + got, out_len - 1 - got)) > 0)
+		got += (size_t)r;
+	if (out)
+		out[got] = '\0';
+	close(p[0]);
+	st = reap(pid);
+	assert_true(st >= 0 && WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static int make_fix(void **state, const char *backend)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	uint8_t *buf = malloc(DISK_BYTES);
+	int fd;
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	f->backend = backend;
+	f->pid = -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vbt-vublk-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->sock, sizeof(f->sock), "%s/sock", f->dir);
+	snprintf(f->image, sizeof(f->image), "%s/disk.img", f->dir);
+	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
+	for (uint64_t i = 0; i < DISK_BYTES; i++)
+		buf[i] = pattern(i);
+	fd = open(f->image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, DISK_BYTES), (ssize_t)DISK_BYTES);
+	close(fd);
+	free(buf);
+	*state = f;
+	return 0;
+}
+
+static int setup_sync(void **state)
+{
+	return make_fix(state, "sync");
+}
+
+static int setup_uring(void **state)
+{
+	if (!uring_ok)
+		skip();
+	return make_fix(state, "uring");
+}
+
+static int setup_plain(void **state)
+{
+	return make_fix(state, "auto");
+}
+
+/* SIGTERM: the daemon exits 0 and removes its socket. */
+static void stop_daemon(struct fix *f)
+{
+	int st;
+
+	if (f->pid < 0)
+		return;
+	assert_int_equal(kill(f->pid, SIGTERM), 0);
+	st = reap(f->pid);
+	f->pid = -1;
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		dump_log(f);
+		fail_msg("daemon did not exit 0 on SIGTERM (status 0x%x)", st);
+	}
+	assert_int_equal(access(f->sock, F_OK), -1);
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	if (f->client)
+		vbt_vu_client_fini(&f->c);
+	f->client = false;
+	stop_daemon(f);
+	unlink(f->image);
+	unlink(f->log);
+	unlink(f->sock);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Start `vb-vhost-user blk --socket-path S --image F --backend B` plus extra args. */
+static void start(struct fix *f, const char *const *extra)
+{
+	const char *args[20] = { "blk", "--socket-path", f->sock, "--image", f->image,
+				 "--backend", f->backend };
+	unsigned int n = 7;
+
+	while (extra && *extra && n < 19)
+		args[n++] = *extra++;
+	f->pid = spawn(f, args, -1);
+	assert_true(f->pid > 0);
+}
+
+/* Connect, negotiate virtio-blk, map memory, set up nq queues. */
+static void connect_blk(struct fix *f, uint16_t nq)
+{
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	f->client = true;
+	f->c.timeout_ms = 10000;	/* a sanitized daemon starts slowly */
+	if (vbt_vu_connect(&f->c, f->sock) < 0) {
+		dump_log(f);
+		fail_msg("cannot connect to %s", f->sock);
+	}
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_FEATURES, &f->offered), 0);
+	assert_int_equal(vbt_vu_negotiate(&f->c, BLK_FEATURES, VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+					  true), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	for (uint16_t q = 0; q < nq; q++) {
+		assert_int_equal(vbt_vu_setup_vq(&f->c, q, QSZ, 0), 0);
+		f->qb[q].hdr = vbt_guest_alloc(&f->c.g, 16, 16);
+		f->qb[q].data = vbt_guest_alloc(&f->c.g, DATA_MAX, 4096);
+		f->qb[q].status = vbt_guest_alloc(&f->c.g, 1, 1);
+	}
+}
+
+/* GET_CONFIG of the whole virtio-blk config space. */
+static void get_config(struct fix *f, struct vb_virtio_blk_config *cfg)
+{
+	struct vb_vu_config_space cs;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.size = VB_VIRTIO_BLK_CONFIG_LEN;
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_GET_CONFIG, VB_VU_VERSION, &cs,
+				     VB_VU_CONFIG_HDR_SIZE + VB_VIRTIO_BLK_CONFIG_LEN, NULL, 0), 0);
+	assert_int_equal(vbt_vu_recv(&f->c, VB_VU_GET_CONFIG, &cs, sizeof(cs)),
+			 VB_VU_CONFIG_HDR_SIZE + VB_VIRTIO_BLK_CONFIG_LEN);
+	memcpy(cfg, cs.data, sizeof(*cfg));
+}
+
+/*
+ * One request on queue q: header, data (len bytes: device-writable when dev_writes), status.
+ * Out-going data comes from buf, in-coming data lands in buf. Returns the status byte.
+ */
+static uint8_t blk_req(struct fix *f, uint16_t q, uint32_t type, uint64_t sector, void *buf,
+		       uint32_t len, bool dev_writes)
+{
+	struct qbufs *b = &f->qb[q];
+	struct vbt_split *r = &f->c.vq[q].r;
+	struct vb_virtio_blk_req_hdr hdr = {
+		.type = vb_cpu_to_le32(type),
+		.sector = vb_cpu_to_le64(sector),
+	};
+	struct vbt_buf bufs[3];
+	unsigned int n = 0;
+	uint8_t *status = vbt_guest_ptr(&f->c.g, b->status);
+	uint32_t id, used_len;
+	uint16_t head;
+
+	assert_true(len <= DATA_MAX);
+	memcpy(vbt_guest_ptr(&f->c.g, b->hdr), &hdr, sizeof(hdr));
+	bufs[n++] = (struct vbt_buf){ b->hdr, sizeof(hdr), false };
+	if (len) {
+		if (dev_writes)
+			memset(vbt_guest_ptr(&f->c.g, b->data), 0xee, len);
+		else
+			memcpy(vbt_guest_ptr(&f->c.g, b->data), buf, len);
+		bufs[n++] = (struct vbt_buf){ b->data, len, dev_writes };
+	}
+	bufs[n++] = (struct vbt_buf){ b->status, 1, true };
+	*status = 0xff;
+	head = vbt_split_add(r, bufs, n, false);
+	assert_int_equal(vbt_vu_kick(&f->c, q), 0);
+	for (int w = 0; w < 100 && vbt_split_used_idx(r) == r->last_used; w++)
+		(void)vbt_vu_wait_call(&f->c, q, 100);
+	if (vbt_split_get_used(r, &id, &used_len) != 1) {
+		dump_log(f);
+		fail_msg("no answer to request type %u on queue %u", type, q);
+	}
+	assert_int_equal(id, head);
+	if (len && dev_writes)
+		memcpy(buf, vbt_guest_ptr(&f->c.g, b->data), len);
+	return *status;
+}
+
+static void host_read(const struct fix *f, uint64_t off, void *buf, size_t len)
+{
+	int fd = open(f->image, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, buf, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void expect_pattern(const uint8_t *buf, uint64_t off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != pattern(off + i))
+			fail_msg("byte %zu of the image differs", (size_t)(off + i));
+}
+
+static bool all_zero(const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+/* @verify{VB-REQ-VU-101} @verify{VB-REQ-VU-103} @verify{VB-REQ-VU-109}
+ * @verify{VB-REQ-VU-110} the config space describes the image (capacity from the file size),
+ * the features of a writable disk are offered, GET_ID answers the image's file name; the
+ * log names the backend asked for, the socket, the connection and the negotiation */
+static void test_vu_blk__config_and_id(void **state)
+{
+	struct fix *f = *state;
+	struct vb_virtio_blk_config cfg;
+	char id[VB_VIRTIO_BLK_ID_BYTES + 1] = { 0 };
+	uint64_t nq;
+
+	start(f, NULL);
+	connect_blk(f, 1);
+	assert_true(f->offered & VB_BIT(VB_VIRTIO_BLK_F_FLUSH));
+	assert_true(f->offered & VB_BIT(VB_VIRTIO_BLK_F_DISCARD));
+	assert_true(f->offered & VB_BIT(VB_VIRTIO_BLK_F_WRITE_ZEROES));
+	assert_true(f->offered & VB_BIT(VB_VIRTIO_BLK_F_BLK_SIZE));
+	assert_false(f->offered & VB_BIT(VB_VIRTIO_BLK_F_RO));
+	assert_false(f->offered & VB_BIT(VB_VIRTIO_BLK_F_MQ));
+	get_config(f, &cfg);
+	assert_true(vb_le64_to_cpu(cfg.capacity) == DISK_SECTORS);
+	assert_int_equal(vb_le32_to_cpu(cfg.blk_size), 512);
+	assert_int_equal(vb_le16_to_cpu(cfg.num_queues), 1);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_QUEUE_NUM, &nq), 0);
+	assert_true(nq == 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_GET_ID, 0, id, VB_VIRTIO_BLK_ID_BYTES,
+				 true), VB_VIRTIO_BLK_S_OK);
+	assert_string_equal(id, "disk.img");
+	/* The backend asked for is the one serving. */
+	assert_true(log_has(f, strcmp(f->backend, "uring") ? ", sync, " : ", io_uring, "));
+	assert_true(log_has(f, "listening on"));
+	assert_true(log_has(f, "front-end connected"));
+	assert_true(log_has(f, "driver ready"));
+}
+
+/* @verify{VB-REQ-VU-103} @verify{VB-REQ-VU-110} sectors written through the ring are in the
+ * image file on the host, exactly; reads return them and the untouched pattern around them;
+ * FLUSH succeeds; many requests add no log line */
+static void test_vu_blk__write_read_back(void **state)
+{
+	struct fix *f = *state;
+	uint8_t *w = malloc(DATA_MAX), *r = malloc(DATA_MAX), *h = malloc(DATA_MAX);
+	const uint64_t sector = 1000;
+	int lines;
+
+	assert_non_null(w);
+	assert_non_null(r);
+	assert_non_null(h);
+	start(f, NULL);
+	connect_blk(f, 1);
+	/* Untouched: the pattern. */
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, sector, r, 4096, true),
+			 VB_VIRTIO_BLK_S_OK);
+	expect_pattern(r, sector * 512, 4096);
+	lines = count_log_lines(f);
+	/* 64 KiB at sector 1000, then single sectors across the disk, last one included. */
+	fill(w, 65536, 7);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, sector, w, 65536, false),
+			 VB_VIRTIO_BLK_S_OK);
+	for (unsigned int i = 0; i < 32; i++) {
+		uint64_t s = i == 31 ? DISK_SECTORS - 1 : 4000u + i * 517u;
+
+		fill(w + 65536, 512, (uint8_t)(100 + i));
+		assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, s, w + 65536, 512, false),
+				 VB_VIRTIO_BLK_S_OK);
+		assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, s, r, 512, true),
+				 VB_VIRTIO_BLK_S_OK);
+		assert_memory_equal(r, w + 65536, 512);
+		host_read(f, s * 512, h, 512);
+		assert_memory_equal(h, w + 65536, 512);
+	}
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, sector, r, 65536, true),
+			 VB_VIRTIO_BLK_S_OK);
+	assert_memory_equal(r, w, 65536);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_FLUSH, 0, NULL, 0, false),
+			 VB_VIRTIO_BLK_S_OK);
+	/* The host file: the write exactly, the pattern on both sides. */
+	host_read(f, sector * 512 - 4096, h, 65536 + 8192);
+	expect_pattern(h, sector * 512 - 4096, 4096);
+	assert_memory_equal(h + 4096, w, 65536);
+	expect_pattern(h + 4096 + 65536, sector * 512 + 65536, 4096);
+	/* Beyond the end: IOERR, nothing written. */
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, DISK_SECTORS, w, 512, false),
+			 VB_VIRTIO_BLK_S_IOERR);
+	assert_int_equal(count_log_lines(f), lines);
+	free(w);
+	free(r);
+	free(h);
+}
+
+/* @verify{VB-REQ-VU-103} DISCARD and WRITE_ZEROES reach the file: the ranges read back as
+ * zeroes through the ring and on the host, their neighbours keep the pattern */
+static void test_vu_blk__discard_write_zeroes(void **state)
+{
+	struct fix *f = *state;
+	struct vb_virtio_blk_discard_write_zeroes seg;
+	uint8_t *r = malloc(DATA_MAX);
+
+	assert_non_null(r);
+	start(f, NULL);
+	connect_blk(f, 1);
+	assert_true(f->c.features & VB_BIT(VB_VIRTIO_BLK_F_WRITE_ZEROES));
+	/* WRITE_ZEROES of 16 sectors at 2048, with and without unmap. */
+	for (uint32_t unmap = 0; unmap < 2; unmap++) {
+		uint64_t s = 2048 + unmap * 64;
+
+		seg.sector = vb_cpu_to_le64(s);
+		seg.num_sectors = vb_cpu_to_le32(16);
+		seg.flags = vb_cpu_to_le32(unmap);
+		assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_WRITE_ZEROES, 0, &seg, sizeof(seg),
+					 false), VB_VIRTIO_BLK_S_OK);
+		assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, s, r, 8192, true),
+				 VB_VIRTIO_BLK_S_OK);
+		assert_true(all_zero(r, 8192));
+		host_read(f, s * 512 - 512, r, 8192 + 1024);
+		expect_pattern(r, s * 512 - 512, 512);
+		assert_true(all_zero(r + 512, 8192));
+		expect_pattern(r + 512 + 8192, s * 512 + 8192, 512);
+	}
+	/* DISCARD of 4 KiB-aligned 64 sectors: the file system punches a hole (zeroes). */
+	seg.sector = vb_cpu_to_le64(8192);
+	seg.num_sectors = vb_cpu_to_le32(64);
+	seg.flags = vb_cpu_to_le32(0);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_DISCARD, 0, &seg, sizeof(seg), false),
+			 VB_VIRTIO_BLK_S_OK);
+	host_read(f, 8192 * 512, r, 64 * 512);
+	assert_true(all_zero(r, 64 * 512));
+	host_read(f, 8192 * 512 + 64 * 512, r, 512);
+	expect_pattern(r, 8192 * 512 + 64 * 512, 512);
+	free(r);
+}
+
+/* @verify{VB-REQ-VU-104} --read-only offers VIRTIO_BLK_F_RO and not DISCARD/WRITE_ZEROES,
+ * answers OUT with IOERR and leaves the file as it was; reads work */
+static void test_vu_blk__read_only(void **state)
+{
+	static const char *const ro[] = { "--read-only", NULL };
+	struct fix *f = *state;
+	uint8_t w[4096], r[4096];
+	struct vb_virtio_blk_discard_write_zeroes seg = {
+		.sector = vb_cpu_to_le64(16), .num_sectors = vb_cpu_to_le32(8),
+	};
+
+	chmod(f->image, 0444);	/* a read-only export opens the file read-only */
+	start(f, ro);
+	connect_blk(f, 1);
+	assert_true(f->offered & VB_BIT(VB_VIRTIO_BLK_F_RO));
+	assert_false(f->offered & VB_BIT(VB_VIRTIO_BLK_F_DISCARD));
+	assert_false(f->offered & VB_BIT(VB_VIRTIO_BLK_F_WRITE_ZEROES));
+	fill(w, sizeof(w), 3);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, 16, w, sizeof(w), false),
+			 VB_VIRTIO_BLK_S_IOERR);
+	/* Not negotiated: refused, never reaching the file. */
+	assert_int_not_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_WRITE_ZEROES, 0, &seg, sizeof(seg),
+				     false), VB_VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 16, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	expect_pattern(r, 16 * 512, sizeof(r));
+	host_read(f, 16 * 512, r, sizeof(r));
+	expect_pattern(r, 16 * 512, sizeof(r));
+	chmod(f->image, 0644);
+}
+
+/* @verify{VB-REQ-VU-105} --num-queues 2: MQ offered, num_queues 2 in config and
+ * GET_QUEUE_NUM, each queue serves its own requests into the same file */
+static void test_vu_blk__two_queues(void **state)
+{
+	static const char *const mq[] = { "--num-queues", "2", NULL };
+	struct fix *f = *state;
+	struct vb_virtio_blk_config cfg;
+	uint8_t w[2][4096], r[4096];
+	uint64_t nq;
+
+	start(f, mq);
+	connect_blk(f, 2);
+	assert_true(f->c.features & VB_BIT(VB_VIRTIO_BLK_F_MQ));
+	get_config(f, &cfg);
+	assert_int_equal(vb_le16_to_cpu(cfg.num_queues), 2);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_QUEUE_NUM, &nq), 0);
+	assert_true(nq == 2);
+	for (uint16_t q = 0; q < 2; q++) {
+		fill(w[q], sizeof(w[q]), (uint8_t)(50 + q));
+		assert_int_equal(blk_req(f, q, VB_VIRTIO_BLK_T_OUT, 512u * (q + 1), w[q],
+					 sizeof(w[q]), false), VB_VIRTIO_BLK_S_OK);
+	}
+	for (uint16_t q = 0; q < 2; q++) {
+		/* Written on one queue, read on the other. */
+		assert_int_equal(blk_req(f, (uint16_t)(1 - q), VB_VIRTIO_BLK_T_IN, 512u * (q + 1),
+					 r, sizeof(r), true), VB_VIRTIO_BLK_S_OK);
+		assert_memory_equal(r, w[q], sizeof(r));
+		host_read(f, 512u * 512u * (q + 1), r, sizeof(r));
+		assert_memory_equal(r, w[q], sizeof(r));
+	}
+	/* A third queue does not exist. */
+	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_NUM, 2, QSZ), -EINVAL);
+}
+
+/* @verify{VB-REQ-VU-108} a front-end that leaves (QEMU quitting) is not the end: the daemon
+ * resets the device, accepts the next connection, and the new front-end sees the data */
+static void test_vu_blk__next_connection(void **state)
+{
+	struct fix *f = *state;
+	uint8_t w[1024], r[1024];
+
+	start(f, NULL);
+	connect_blk(f, 1);
+	fill(w, sizeof(w), 77);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, 300, w, sizeof(w), false),
+			 VB_VIRTIO_BLK_S_OK);
+	vbt_vu_client_fini(&f->c);
+	f->client = false;
+	for (int i = 0; i < 500 && !log_has(f, "connection closed"); i++)
+		usleep(10000);
+	assert_true(log_has(f, "connection closed"));
+	connect_blk(f, 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 300, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	assert_memory_equal(r, w, sizeof(r));
+	assert_true(log_has(f, "device reset"));
+}
+
+/* @verify{VB-REQ-VU-107} SIGTERM, and SIGINT, with a front-end connected: exit status 0, the
+ * socket file removed, the reason in the log */
+static void test_vu_blk__signal_clean_exit(void **state)
+{
+	struct fix *f = *state;
+	uint8_t r[512];
+	int st;
+
+	start(f, NULL);
+	connect_blk(f, 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 0, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	stop_daemon(f);		/* SIGTERM: exit 0, socket gone */
+	assert_true(log_has(f, "shutting down"));
+	vbt_vu_client_fini(&f->c);
+	f->client = false;
+	/* SIGINT, idle. */
+	start(f, NULL);
+	for (int i = 0; i < 1000 && access(f->sock, F_OK) != 0; i++)
+		usleep(10000);
+	assert_int_equal(access(f->sock, F_OK), 0);
+	assert_int_equal(kill(f->pid, SIGINT), 0);
+	st = reap(f->pid);
+	f->pid = -1;
+	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(access(f->sock, F_OK), -1);
+}
+
+/* @verify{VB-REQ-VU-102} @verify{VB-REQ-VU-101} --print-capabilities prints exactly the
+ * vhost-user.json block capabilities and exits 0, ignoring other options; --help exits 0;
+ * usage errors exit 2 */
+static void test_vu_blk__command_line(void **state)
+{
+	static const char caps[] =
+		"{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}\n";
+	static const char *const a1[] = { "--print-capabilities", NULL };
+	static const char *const a2[] = { "blk", "--print-capabilities", "--bogus", NULL };
+	static const char *const help[] = { "blk", "--help", NULL };
+	static const char *const bad[][6] = {
+		{ NULL },
+		{ "nosuchdevice", "--socket-path", "/tmp/x", NULL },
+		{ "blk", "--image", "/dev/null", NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--fd", "3", NULL },
+		{ "blk", "--num-queues", "0", NULL },
+		{ "blk", "--backend", "fast", NULL },
+	};
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(run_daemon(a1, out, sizeof(out)), 0);
+	assert_string_equal(out, caps);
+	assert_int_equal(run_daemon(a2, out, sizeof(out)), 0);
+	assert_string_equal(out, caps);
+	assert_int_equal(run_daemon(help, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "--socket-path"));
+	assert_non_null(strstr(out, "--num-queues"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(run_daemon(bad[i], NULL, 0), 2);
+}
+
+static int listen_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	return fd;
+}
+
+/* @verify{VB-REQ-VU-106} --fd N with an inherited listening socket: served like
+ * --socket-path (the socket file belongs to whoever made it) */
+static void test_vu_blk__inherited_listening_fd(void **state)
+{
+	struct fix *f = *state;
+	int lfd = listen_socket(f->sock);
+	char num[16];
+	const char *args[] = { "blk", "--fd", num, "--image", f->image, NULL };
+	uint8_t r[512];
+	int st;
+
+	snprintf(num, sizeof(num), "%d", lfd);
+	f->pid = spawn(f, args, lfd);
+	close(lfd);
+	connect_blk(f, 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 5, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	expect_pattern(r, 5 * 512, sizeof(r));
+	assert_int_equal(kill(f->pid, SIGTERM), 0);
+	st = reap(f->pid);
+	f->pid = -1;
+	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlink(f->sock);
+}
+
+/* @verify{VB-REQ-VU-106} --fd N with an inherited connected socket: served, and the daemon
+ * exits 0 when that front-end leaves */
+static void test_vu_blk__inherited_connected_fd(void **state)
+{
+	struct fix *f = *state;
+	int sv[2];
+	char num[16];
+	const char *args[] = { "blk", "--fd", num, "--image", f->image, NULL };
+	uint8_t r[512];
+	int st;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	snprintf(num, sizeof(num), "%d", sv[1]);
+	f->pid = spawn(f, args, sv[1]);
+	close(sv[1]);
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	f->client = true;
+	f->c.timeout_ms = 10000;
+	f->c.sock = sv[0];
+	assert_int_equal(vbt_vu_negotiate(&f->c, BLK_FEATURES, VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+					  true), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	f->qb[0].hdr = vbt_guest_alloc(&f->c.g, 16, 16);
+	f->qb[0].data = vbt_guest_alloc(&f->c.g, DATA_MAX, 4096);
+	f->qb[0].status = vbt_guest_alloc(&f->c.g, 1, 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 9, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	expect_pattern(r, 9 * 512, sizeof(r));
+	vbt_vu_client_fini(&f->c);
+	f->client = false;
+	st = reap(f->pid);
+	f->pid = -1;
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		dump_log(f);
+	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Probe io_uring once (seccomp or an old kernel forbid it in some sandboxes). */
+static void probe_uring(void)
+{
+	char path[] = "/tmp/vbt-vublk-probe-XXXXXX";
+	int fd = mkstemp(path);
+	struct vb_blk_uring *u = NULL;
+	int ret;
+
+	if (fd < 0 || ftruncate(fd, 4096) < 0) {
+		uring_ok = false;
+		snprintf(uring_why, sizeof(uring_why), "cannot make a probe file");
+	} else {
+		ret = vb_blk_uring_open(path, 0, 8, &u);
+		if (ret < 0) {
+			uring_ok = false;
+			snprintf(uring_why, sizeof(uring_why), "vb_blk_uring_open: %s",
+				 strerror(-ret));
+		}
+		vb_blk_uring_close(u);
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+}
+
+#define DISK_TESTS(setup) \
+	cmocka_unit_test_setup_teardown(test_vu_blk__config_and_id, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__write_read_back, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__discard_write_zeroes, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__read_only, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__two_queues, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__next_connection, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__signal_clean_exit, setup, teardown)
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest plain[] = {
+		cmocka_unit_test(test_vu_blk__command_line),
+		cmocka_unit_test_setup_teardown(test_vu_blk__inherited_listening_fd, setup_plain,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_blk__inherited_connected_fd, setup_plain,
+						teardown),
+	};
+	const struct CMUnitTest sync_tests[] = { DISK_TESTS(setup_sync) };
+	const struct CMUnitTest uring_tests[] = { DISK_TESTS(setup_uring) };
+	int fails = 0;
+
+	daemon_path = argc > 1 ? argv[1] : getenv("VB_VHOST_USER");
+	if (!daemon_path || access(daemon_path, X_OK) != 0) {
+		printf("SKIP: vb-vhost-user not found (pass its path or set VB_VHOST_USER)\n");
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	probe_uring();
+	fails += cmocka_run_group_tests_name("vu-blk", plain, NULL, NULL);
+	fails += cmocka_run_group_tests_name("vu-blk-sync", sync_tests, NULL, NULL);
+	if (uring_ok)
+		fails += cmocka_run_group_tests_name("vu-blk-uring", uring_tests, NULL, NULL);
+	else
+		printf("SKIP: group vu-blk-uring: io_uring unavailable (%s)\n", uring_why);
+	return fails ? 1 : 0;
+}
