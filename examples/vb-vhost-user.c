@@ -9,6 +9,10 @@
  *   vb-vhost-user blk --fd N ...            (an inherited listening, or connected, socket)
  *   vb-vhost-user [blk] --print-capabilities (docs/interop/vhost-user.json, then exit 0)
  *
+ * Test hook: --test-stall-after N (blk) lets the first N backend operations through and holds
+ * every later one forever (failed with EIO only on a device reset), so a test can kill the
+ * daemon with requests popped and not completed (inflight I/O tracking). Not for production.
+ *
  * One thread and one epoll loop: the server's pollable fd (vb_vu_fd(): listening socket,
  * connection, kick eventfds), the device's own fd if it has one (the io_uring completion
  * eventfd of blk) and a signalfd for SIGTERM/SIGINT. Logs go to stderr, one line per
@@ -148,6 +152,7 @@ enum {
 	BLK_OPT_DIRECT,
 	BLK_OPT_BACKEND,
 	BLK_OPT_SERIAL,
+	BLK_OPT_TEST_STALL,
 };
 
 struct blk_state {
@@ -158,11 +163,18 @@ struct blk_state {
 	unsigned int		num_queues;
 	unsigned int		queue_size;
 	const char		*serial;
+	long			stall_after;	/* test hook: -1 off */
 	/* open */
 	struct vb_blk_uring	*uring;
 	struct vb_blk_file	*file;
 	struct vb_blk		*blk;
 	uint64_t		sectors;
+	/* --test-stall-after: the real backend and the operations held back. */
+	const struct vb_blk_backend_ops	*real_ops;
+	void			*real_be;
+	unsigned long		submitted;
+	struct vb_blk_io	**held;
+	unsigned int		n_held, max_held;
 };
 
 static const struct option blk_options[] = {
@@ -174,6 +186,7 @@ static const struct option blk_options[] = {
 	{ "direct", no_argument, NULL, BLK_OPT_DIRECT },
 	{ "backend", required_argument, NULL, BLK_OPT_BACKEND },
 	{ "serial", required_argument, NULL, BLK_OPT_SERIAL },
+	{ "test-stall-after", required_argument, NULL, BLK_OPT_TEST_STALL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -227,10 +240,58 @@ static int blk_option(void *state, int key, const char *arg)
 		}
 		b->serial = arg;
 		return 0;
+	case BLK_OPT_TEST_STALL:
+		if (parse_uint("--test-stall-after", arg, 0, LONG_MAX, &v) < 0)
+			return -EINVAL;
+		b->stall_after = (long)v;
+		return 0;
 	default:
 		return -EINVAL;
 	}
 }
+
+/* ---- --test-stall-after: a backend that stops completing (test hook) ---- */
+
+static struct blk_state blk_state;	/* defined below */
+
+static int stall_submit(void *backend, struct vb_blk_io *io)
+{
+	struct blk_state *b = backend;
+
+	if (b->submitted < (unsigned long)b->stall_after) {
+		b->submitted++;
+		return b->real_ops->submit(b->real_be, io);
+	}
+	if (b->n_held == b->max_held)
+		return -EIO;	/* cannot happen: room for every request in flight */
+	b->held[b->n_held++] = io;
+	return VB_BLK_PENDING;
+}
+
+static void stall_drain(void *backend)
+{
+	struct blk_state *b = backend;
+
+	if (b->real_ops->drain)
+		b->real_ops->drain(b->real_be);
+	while (b->n_held)
+		vb_blk_complete(b->held[--b->n_held], -EIO);
+}
+
+static void stall_commit(void *backend)
+{
+	struct blk_state *b = backend;
+
+	if (b->real_ops->commit)
+		b->real_ops->commit(b->real_be);
+}
+
+static const struct vb_blk_backend_ops stall_ops = {
+	.version = VB_BLK_BACKEND_OPS_V1,
+	.submit = stall_submit,
+	.commit = stall_commit,
+	.drain = stall_drain,
+};
 
 static int blk_open(void *state, struct vbd_device *dev)
 {
@@ -285,6 +346,18 @@ static int blk_open(void *state, struct vbd_device *dev)
 		return -EINVAL;
 	}
 
+	if (b->stall_after >= 0) {
+		b->max_held = b->num_queues * b->queue_size;
+		b->held = calloc(b->max_held, sizeof(*b->held));
+		if (!b->held)
+			return -ENOMEM;
+		b->real_ops = ops;
+		b->real_be = be;
+		ops = &stall_ops;
+		be = b;
+		logf_(VB_LOG_WARN, "blk: test hook: operations after the first %ld are never "
+		      "completed", b->stall_after);
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.version = VB_BLK_CONFIG_V1;
 	cfg.flags = b->read_only ? VB_BLK_CFG_READ_ONLY :
@@ -330,6 +403,8 @@ static void blk_close(void *state)
 	vb_blk_destroy(b->blk);
 	vb_blk_uring_close(b->uring);
 	vb_blk_file_close(b->file);
+	free(b->held);
+	b->held = NULL;
 	b->blk = NULL;
 	b->uring = NULL;
 	b->file = NULL;
@@ -347,7 +422,7 @@ static void blk_describe(void *state, const char *what)
 	      st.ok, st.ioerr, st.unsupp, st.bytes_read, st.bytes_written);
 }
 
-static struct blk_state blk_state;
+static struct blk_state blk_state = { .stall_after = -1 };
 
 static const struct vbd_type vbd_types[] = {
 	{
@@ -362,7 +437,9 @@ static const struct vbd_type vbd_types[] = {
 			"  --queue-size N      largest ring size, power of 2 (default 256)\n"
 			"  --direct            open the image with O_DIRECT\n"
 			"  --backend B         auto (io_uring if allowed, default), uring, sync\n"
-			"  --serial S          GET_ID string, at most 20 bytes (default: image)\n",
+			"  --serial S          GET_ID string, at most 20 bytes (default: image)\n"
+			"  --test-stall-after N  test hook: never complete the I/O after the\n"
+			"                      first N operations (inflight recovery tests)\n",
 		/* docs/interop/vhost-user.json: VHostUserBackendCapabilitiesBlock. */
 		.capabilities =
 			"{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}",

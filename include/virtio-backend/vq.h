@@ -193,6 +193,45 @@ void vb_vq_get_stats(const struct vb_vq *vq, struct vb_vq_stats *st);
 uint64_t vb_vq_legacy_layout(uint16_t num, uint32_t align, uint64_t base, uint64_t *desc,
 			     uint64_t *driver, uint64_t *device);
 
+/**
+ * @brief Inflight tracking hooks of a split queue (EXPERIMENTAL), set by a transport that
+ * keeps a record of the chains the device holds, e.g. vhost-user's INFLIGHT_SHMFD, so that a
+ * restarted back-end can serve them again.
+ *
+ * Called on the queue's data path, on the thread that pops and pushes; none may fail. Split
+ * queues only: a packed queue pops and pushes as if no hooks were set.
+ */
+struct vb_vq_inflight_ops {
+	/** A chain with this head was taken from the available ring (vb_vq_pop(),
+	 *  vb_vq_pop_batch()); not called for resubmitted heads nor by vb_vq_pop_head(). */
+	void (*popped)(void *ctx, struct vb_vq *vq, uint16_t head);
+	/** The used element for @p head is about to be written (one chain at a time). */
+	void (*pre_push)(void *ctx, struct vb_vq *vq, uint16_t head);
+	/** The used index covering @p head is published; @p used_idx is its new value. */
+	void (*post_push)(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t used_idx);
+	/** Next head to hand out again before anything new from the available ring, or -1.
+	 *  May be NULL. */
+	int  (*resubmit)(void *ctx, struct vb_vq *vq);
+};
+
+/**
+ * @brief Set (or clear, with NULL) the inflight hooks of a queue. With hooks, pushes write
+ * one used element and index at a time (pre_push, push, post_push per chain); without them
+ * pop and push cost one more predictable branch. Context: control path, queue not in use.
+ * @satisfy{VB-REQ-VU-301}
+ */
+void vb_vq_set_inflight_ops(struct vb_vq *vq, const struct vb_vq_inflight_ops *ops, void *ctx);
+
+/**
+ * @brief Walk the split descriptor chain at @p head into @p chain as vb_vq_pop() would, with
+ * the same checks, without touching the available ring position (resubmission of a chain
+ * popped before a back-end restart).
+ * @return 1; -EINVAL (@p head not below the queue size); -ENOTSUP (packed queue); -EAGAIN
+ *         (not live); -ENOTRECOVERABLE (broken); or the errno a bad chain breaks the queue with.
+ * Context: data path. @satisfy{VB-REQ-VU-302}
+ */
+int vb_vq_pop_head(struct vb_vq *vq, uint16_t head, struct vb_chain *chain);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,7 @@
 #define VBI_VQ_SIGNALLED_VALID	0x0040u	/* signalled_used holds a decision point */
 #define VBI_VQ_KICKS_OFF	0x0080u	/* device asked the driver not to kick */
 #define VBI_VQ_ENABLED		0x0100u	/* the driver enabled the queue (QueueReady) */
+#define VBI_VQ_TRACKED		0x0200u	/* live with inflight hooks (split): slow path */
 
 struct vb_vq {
 	/* Data path state first: one or two cache lines for pop/push. */
@@ -52,6 +53,9 @@ struct vb_vq {
 	} ring;
 	const struct vb_mem *mem;
 	struct vb_dev	*dev;
+	/* Inflight tracking (vb_vq_set_inflight_ops()); NULL on the plain fast path. */
+	const struct vb_vq_inflight_ops *iops;
+	void		*ictx;
 
 	/* Configuration as the driver set it (ring address space). */
 	uint64_t	desc_addr;
@@ -113,6 +117,7 @@ void vbi_vq_clear(struct vb_vq *vq);
 /* Ring bodies (vq-split.c, vq-packed.c), called by the dispatchers in vq.c. */
 int vbi_split_map(struct vb_vq *vq);
 int vbi_split_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int n);
+int vbi_split_pop_head(struct vb_vq *vq, struct vb_chain *c, uint16_t head);
 int vbi_split_push1(struct vb_vq *vq, uint16_t head, uint32_t written);
 int vbi_split_push(struct vb_vq *vq, const struct vb_chain *chains, const uint32_t *written,
 		   unsigned int n);

@@ -294,6 +294,14 @@ int vbi_split_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int 
 	return got ? (int)got : ret;
 }
 
+/* One given head, the ring position untouched (resubmission after a back-end restart). */
+int vbi_split_pop_head(struct vb_vq *vq, struct vb_chain *c, uint16_t head)
+{
+	if (head >= vq->num)
+		return -EINVAL;
+	return split_walk(vq, c, head);
+}
+
 /* @satisfy{VB-REQ-VQ-002} */
 int vbi_split_push1(struct vb_vq *vq, uint16_t head, uint32_t written)
 {

@@ -38,12 +38,100 @@ static inline int vq_usable(const struct vb_vq *vq)
 	return (vq->flags & VBI_VQ_BROKEN) ? -ENOTRECOVERABLE : -EAGAIN;
 }
 
-VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
+/* The data path's one test: live, not broken, and no inflight hooks to call. */
+static inline bool vq_plain(const struct vb_vq *vq)
+{
+	return (vq->flags & (VBI_VQ_BROKEN | VBI_VQ_LIVE | VBI_VQ_TRACKED)) == VBI_VQ_LIVE;
+}
+
+/*
+ * Pop with inflight hooks (split only): resubmitted heads first, then the available ring,
+ * each new head reported to the transport. Kept out of line: the plain path pays one branch.
+ */
+static VB_COLD int pop_tracked(struct vb_vq *vq, struct vb_chain *chains, unsigned int n)
+{
+	const struct vb_vq_inflight_ops *ops = vq->iops;
+	unsigned int got = 0;
+	int ret = 0, head;
+
+	while (got < n && ops->resubmit && (head = ops->resubmit(vq->ictx, vq)) >= 0) {
+		ret = vbi_split_pop_head(vq, &chains[got], (uint16_t)head);
+		if (ret < 0)
+			break;
+		got++;
+	}
+	if (ret >= 0 && got < n) {
+		ret = vbi_split_pop_batch(vq, &chains[got], n - got);
+		for (int i = 0; i < ret; i++)
+			ops->popped(vq->ictx, vq, chains[got + (unsigned int)i].head);
+		if (ret > 0)
+			got += (unsigned int)ret;
+	}
+	VBI_STAT_ADD(vq, popped, got);
+	return got ? (int)got : ret;
+}
+
+/* Push with inflight hooks (split only): one used element and index store per chain, so the
+ * transport's record never lags the used index by more than the chain in pre/post. */
+static VB_COLD int push_tracked(struct vb_vq *vq, const struct vb_chain *chains,
+				const uint32_t *written, unsigned int n)
+{
+	const struct vb_vq_inflight_ops *ops = vq->iops;
+
+	if (n > (uint16_t)(vq->last_avail - vq->used_idx))
+		return -EINVAL;	/* only chains the device popped */
+	for (unsigned int i = 0; i < n; i++) {
+		int ret;
+
+		ops->pre_push(vq->ictx, vq, chains[i].head);
+		ret = vbi_split_push1(vq, chains[i].head, written[i]);
+		if (ret < 0)
+			return ret;
+		ops->post_push(vq->ictx, vq, chains[i].head, vq->used_idx);
+	}
+	VBI_STAT_ADD(vq, pushed, n);
+	return 0;
+}
+
+/* Hooks apply to live split rings; the flag keeps the data path at one test. */
+static void update_tracked(struct vb_vq *vq)
+{
+	if (vq->iops && (vq->flags & VBI_VQ_LIVE) && !IS_PACKED(vq))
+		vq->flags |= VBI_VQ_TRACKED;
+	else
+		vq->flags &= (uint16_t)~VBI_VQ_TRACKED;
+}
+
+VB_EXPORT void vb_vq_set_inflight_ops(struct vb_vq *vq, const struct vb_vq_inflight_ops *ops,
+				      void *ctx)
+{
+	vq->iops = ops;
+	vq->ictx = ops ? ctx : NULL;
+	update_tracked(vq);
+}
+
+VB_EXPORT int vb_vq_pop_head(struct vb_vq *vq, uint16_t head, struct vb_chain *chain)
 {
 	int ret = vq_usable(vq);
 
 	if (VB_UNLIKELY(ret))
 		return ret;
+	if (IS_PACKED(vq))
+		return -ENOTSUP;
+	ret = vbi_split_pop_head(vq, chain, head);
+	if (ret > 0)
+		VBI_STAT_ADD(vq, popped, 1);
+	return ret;
+}
+
+VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
+{
+	int ret;
+
+	if (VB_UNLIKELY(!vq_plain(vq))) {
+		ret = vq_usable(vq);
+		return ret ? ret : pop_tracked(vq, chain, 1);
+	}
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq))
 		ret = vbi_packed_pop(vq, chain);
@@ -58,10 +146,12 @@ VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
 VB_EXPORT int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int n)
 {
 	unsigned int got = 0;
-	int ret = vq_usable(vq);
+	int ret = 0;
 
-	if (VB_UNLIKELY(ret))
-		return ret;
+	if (VB_UNLIKELY(!vq_plain(vq))) {
+		ret = vq_usable(vq);
+		return ret ? ret : pop_tracked(vq, chains, n);
+	}
 	/* Layout dispatch once per batch, not per chain. */
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq)) {
@@ -81,13 +171,16 @@ VB_EXPORT int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigne
 static int push_n(struct vb_vq *vq, const struct vb_chain *chains, const uint32_t *written,
 		  unsigned int n)
 {
-	int ret = vq_usable(vq);
+	const bool plain = vq_plain(vq);
+	int ret;
 
-	if (VB_UNLIKELY(ret))
+	if (VB_UNLIKELY(!plain) && (ret = vq_usable(vq)) != 0)
 		return ret;
 	for (unsigned int i = 0; i < n; i++)
 		if (VB_UNLIKELY(written[i] > chains[i].write_len))
 			return -EINVAL;
+	if (VB_UNLIKELY(!plain))
+		return push_tracked(vq, chains, written, n);
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq))
 		ret = vbi_packed_push(vq, chains, written, n);
@@ -101,12 +194,15 @@ static int push_n(struct vb_vq *vq, const struct vb_chain *chains, const uint32_
 
 VB_EXPORT int vb_vq_push(struct vb_vq *vq, const struct vb_chain *chain, uint32_t written)
 {
-	int ret = vq_usable(vq);
+	const bool plain = vq_plain(vq);
+	int ret;
 
-	if (VB_UNLIKELY(ret))
+	if (VB_UNLIKELY(!plain) && (ret = vq_usable(vq)) != 0)
 		return ret;
 	if (VB_UNLIKELY(written > chain->write_len))
 		return -EINVAL;
+	if (VB_UNLIKELY(!plain))
+		return push_tracked(vq, chain, &written, 1);
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq))
 		ret = vbi_packed_push(vq, chain, &written, 1);
@@ -299,12 +395,14 @@ int vbi_vq_start(struct vb_vq *vq, uint64_t features)
 	}
 	vq->shadow_avail = vq->last_avail;
 	vq->flags |= VBI_VQ_LIVE;
+	update_tracked(vq);
 	return 0;
 }
 
 void vbi_vq_stop(struct vb_vq *vq)
 {
-	vq->flags &= (uint16_t)~(VBI_VQ_LIVE | VBI_VQ_KICKS_OFF | VBI_VQ_SIGNALLED_VALID);
+	vq->flags &= (uint16_t)~(VBI_VQ_LIVE | VBI_VQ_KICKS_OFF | VBI_VQ_SIGNALLED_VALID |
+				 VBI_VQ_TRACKED);
 }
 
 void vbi_vq_clear(struct vb_vq *vq)

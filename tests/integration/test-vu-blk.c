@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -753,6 +754,209 @@ static void test_vu_blk__inherited_connected_fd(void **state)
 	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* ---- Inflight I/O tracking (INFLIGHT_SHMFD) ---- */
+
+/* Writes in flight when the daemon dies (3 descriptors each: they all fit the QSZ-entry
+ * descriptor table), of which the first INFL_STALL complete. */
+#define INFL_REQS	5u
+#define INFL_STALL	2u
+#define INFL_SECTOR	2048u
+#define INFL_LEN	4096u
+
+/* Heads marked inflight in queue 0's record of the shared inflight memory. */
+static unsigned int inflight_marked(const void *mem)
+{
+	const struct vb_vu_inflight_split *iq = mem;
+	const struct vb_vu_inflight_desc *d = (const void *)(iq + 1);
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < QSZ; i++)
+		n += __atomic_load_n(&d[i].inflight, __ATOMIC_ACQUIRE) != 0;
+	return n;
+}
+
+/* Negotiate on a fresh connection to the daemon, as QEMU does at every start. */
+static void infl_connect(struct fix *f)
+{
+	f->c.timeout_ms = 10000;
+	if (vbt_vu_connect(&f->c, f->sock) < 0) {
+		dump_log(f);
+		fail_msg("cannot connect to %s", f->sock);
+	}
+	assert_int_equal(vbt_vu_negotiate(&f->c, BLK_FEATURES, VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+					  true), 0);
+	assert_true(f->c.protocol & VB_BIT(VB_VU_PROTOCOL_F_INFLIGHT_SHMFD));
+}
+
+/*
+ * @verify{VB-REQ-VU-300} @verify{VB-REQ-VU-301} @verify{VB-REQ-VU-302}
+ * @verify{VB-REQ-VU-303} the daemon is SIGKILLed with writes popped and not completed
+ * (--test-stall-after), restarted on the same socket; the front-end reconnects as QEMU does
+ * (SET_INFLIGHT_FD with the memory GET_INFLIGHT_FD gave, the same memory table, rings with the
+ * used index as base): every write popped before the crash is served again, each head is
+ * used exactly once, and the image holds every write
+ */
+static void test_vu_blk__inflight_restart(void **state)
+{
+	struct fix *f = *state;
+	const char *stall[] = { "--test-stall-after", "2", NULL };	/* INFL_STALL */
+	struct vbt_split *r;
+	struct vb_vu_inflight infl;
+	uint64_t hdr[INFL_REQS], data[INFL_REQS], status[INFL_REQS];
+	uint16_t heads[INFL_REQS];
+	bool seen[INFL_REQS] = { false };
+	uint8_t *buf = malloc(INFL_LEN), *img = malloc(INFL_LEN);
+	void *rec;
+	int ifd, st;
+
+	assert_non_null(buf);
+	assert_non_null(img);
+	start(f, stall);
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	f->client = true;
+	infl_connect(f);
+	assert_int_equal(vbt_vu_get_inflight(&f->c, 1, QSZ, &infl, &ifd), 0);
+	assert_true(infl.mmap_size >= 16u + 16u * QSZ);
+	assert_int_equal(infl.num_queues, 1);
+	assert_int_equal(infl.queue_size, QSZ);
+	rec = mmap(NULL, (size_t)infl.mmap_size, PROT_READ, MAP_SHARED, ifd,
+		   (off_t)infl.mmap_offset);
+	assert_true(rec != MAP_FAILED);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq(&f->c, 0, QSZ, 0), 0);
+	r = &f->c.vq[0].r;
+
+	/* INFL_REQS writes at once: the first INFL_STALL complete, the others are popped and
+	 * held by the stalled backend. */
+	for (unsigned int i = 0; i < INFL_REQS; i++) {
+		struct vb_virtio_blk_req_hdr h = {
+			.type = vb_cpu_to_le32(VB_VIRTIO_BLK_T_OUT),
+			.sector = vb_cpu_to_le64(INFL_SECTOR + i * (INFL_LEN / 512u)),
+		};
+		struct vbt_buf bufs[3];
+
+		hdr[i] = vbt_guest_alloc(&f->c.g, 16, 16);
+		data[i] = vbt_guest_alloc(&f->c.g, INFL_LEN, 4096);
+		status[i] = vbt_guest_alloc(&f->c.g, 1, 1);
+		memcpy(vbt_guest_ptr(&f->c.g, hdr[i]), &h, sizeof(h));
+		fill(vbt_guest_ptr(&f->c.g, data[i]), INFL_LEN, (uint8_t)(100 + i));
+		*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]) = 0xff;
+		bufs[0] = (struct vbt_buf){ hdr[i], 16, false };
+		bufs[1] = (struct vbt_buf){ data[i], INFL_LEN, false };
+		bufs[2] = (struct vbt_buf){ status[i], 1, true };
+		heads[i] = vbt_split_add(r, bufs, 3, false);
+	}
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	for (int w = 0; w < 1000 && (vbt_split_used_idx(r) != INFL_STALL ||
+				     inflight_marked(rec) != INFL_REQS - INFL_STALL); w++)
+		usleep(10000);
+	if (vbt_split_used_idx(r) != INFL_STALL) {
+		dump_log(f);
+		for (unsigned int i = 0; i < INFL_REQS; i++)
+			fprintf(stderr, "req %u head %u status %u\n", i, heads[i],
+				*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]));
+		fprintf(stderr, "marked %u\n", inflight_marked(rec));
+		fail_msg("used index %u, expected %u", vbt_split_used_idx(r), INFL_STALL);
+	}
+	assert_int_equal(inflight_marked(rec), INFL_REQS - INFL_STALL);
+
+	/* The crash: no drain, no completion, no goodbye. */
+	assert_int_equal(kill(f->pid, SIGKILL), 0);
+	assert_int_equal(waitpid(f->pid, &st, 0), f->pid);
+	f->pid = -1;
+	vbt_vu_disconnect(&f->c);
+	for (unsigned int i = INFL_STALL; i < INFL_REQS; i++)
+		assert_int_equal(*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]), 0xff);
+
+	/* Restart and reconnect with the same guest memory and inflight memory. */
+	start(f, NULL);
+	infl_connect(f);
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &infl, ifd), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, QSZ, vbt_split_used_idx(r), r->desc_gpa,
+					    r->avail_gpa, r->used_gpa), 0);
+	for (int w = 0; w < 1000 && vbt_split_used_idx(r) != INFL_REQS; w++)
+		(void)vbt_vu_wait_call(&f->c, 0, 10);
+	if (vbt_split_used_idx(r) != INFL_REQS) {
+		dump_log(f);
+		fail_msg("used index %u after the restart, expected %u", vbt_split_used_idx(r),
+			 INFL_REQS);
+	}
+	/* Every head used exactly once, every write answered OK and in the image. */
+	for (unsigned int k = 0; k < INFL_REQS; k++) {
+		uint32_t id, len;
+		unsigned int i;
+
+		assert_int_equal(vbt_split_get_used(r, &id, &len), 1);
+		for (i = 0; i < INFL_REQS && heads[i] != id; i++)
+			;
+		assert_true(i < INFL_REQS);
+		assert_false(seen[i]);
+		seen[i] = true;
+		assert_int_equal(len, 1);
+	}
+	assert_int_equal(vbt_split_get_used(r, &(uint32_t){ 0 }, &(uint32_t){ 0 }), 0);
+	for (unsigned int i = 0; i < INFL_REQS; i++) {
+		assert_int_equal(*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]), VB_VIRTIO_BLK_S_OK);
+		host_read(f, (uint64_t)(INFL_SECTOR + i * (INFL_LEN / 512u)) * 512u, img, INFL_LEN);
+		fill(buf, INFL_LEN, (uint8_t)(100 + i));
+		assert_memory_equal(img, buf, INFL_LEN);
+	}
+	assert_int_equal(inflight_marked(rec), 0);
+	assert_true(log_has(f, "3 inflight requests to serve again"));
+	/* The ring goes on as usual. */
+	f->qb[0].hdr = vbt_guest_alloc(&f->c.g, 16, 16);
+	f->qb[0].data = vbt_guest_alloc(&f->c.g, DATA_MAX, 4096);
+	f->qb[0].status = vbt_guest_alloc(&f->c.g, 1, 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, INFL_SECTOR, img, INFL_LEN, true),
+			 VB_VIRTIO_BLK_S_OK);
+	fill(buf, INFL_LEN, 100);
+	assert_memory_equal(img, buf, INFL_LEN);
+	munmap(rec, (size_t)infl.mmap_size);
+	close(ifd);
+	free(buf);
+	free(img);
+}
+
+/*
+ * @verify{VB-REQ-VU-300} GET_INFLIGHT_FD and SET_INFLIGHT_FD are checked: a SET whose memory
+ * is smaller than its queues need, or with more queues than the device has, or a size that is
+ * no queue size, is refused (REPLY_ACK error) and the connection goes on; a GET for zero
+ * queues, which has no error reply, ends the connection
+ */
+static void test_vu_blk__inflight_refused(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_inflight infl, bad;
+	uint64_t v;
+	int ifd;
+
+	start(f, NULL);
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	f->client = true;
+	infl_connect(f);
+	assert_int_equal(vbt_vu_get_inflight(&f->c, 1, QSZ, &infl, &ifd), 0);
+	bad = infl;
+	bad.mmap_size = 16;
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &bad, ifd), -EINVAL);
+	bad = infl;
+	bad.num_queues = 2;
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &bad, ifd), -EINVAL);
+	bad = infl;
+	bad.queue_size = 0;
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &bad, ifd), -EINVAL);
+	bad = infl;
+	bad.mmap_offset = 1;
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &bad, ifd), -EINVAL);
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &infl, ifd), 0);
+	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_FEATURES, &v), 0);
+	close(ifd);
+	assert_int_equal(vbt_vu_get_inflight(&f->c, 0, QSZ, &infl, &ifd), -ECONNRESET);
+	for (int i = 0; i < 500 && !log_has(f, "GET_INFLIGHT_FD"); i++)
+		usleep(10000);
+	assert_true(log_has(f, "GET_INFLIGHT_FD"));
+}
+
 /* Probe io_uring once (seccomp or an old kernel forbid it in some sandboxes). */
 static void probe_uring(void)
 {
@@ -786,7 +990,8 @@ static void probe_uring(void)
 	cmocka_unit_test_setup_teardown(test_vu_blk__read_only, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__two_queues, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__next_connection, setup, teardown), \
-	cmocka_unit_test_setup_teardown(test_vu_blk__signal_clean_exit, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_vu_blk__signal_clean_exit, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__inflight_restart, setup, teardown)
 
 int main(int argc, char **argv)
 {
@@ -795,6 +1000,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_vu_blk__inherited_listening_fd, setup_plain,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vu_blk__inherited_connected_fd, setup_plain,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_blk__inflight_refused, setup_plain,
 						teardown),
 	};
 	const struct CMUnitTest sync_tests[] = { DISK_TESTS(setup_sync) };

@@ -373,6 +373,61 @@ int vbt_vu_get_vring_base(struct vbt_vu_client *c, uint16_t q, uint32_t *num)
 	return 0;
 }
 
+int vbt_vu_get_inflight(struct vbt_vu_client *c, uint16_t nq, uint16_t qsz,
+			struct vb_vu_inflight *out, int *fd)
+{
+	struct vb_vu_inflight in = { .num_queues = nq, .queue_size = qsz };
+	uint8_t buf[VB_VU_HDR_SIZE + sizeof(in)];
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct pollfd p = { .fd = c->sock, .events = POLLIN };
+	uint32_t hdr[3];
+	ssize_t n;
+	int ret;
+
+	*fd = -1;
+	ret = vbt_vu_send(c, VB_VU_GET_INFLIGHT_FD, VB_VU_VERSION, &in, sizeof(in), NULL, 0);
+	if (ret < 0)
+		return ret;
+	if (poll(&p, 1, c->timeout_ms) != 1)
+		return -ETIMEDOUT;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	/* The fd comes with the first byte; the reply is small enough for one read. */
+	n = recvmsg(c->sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	memcpy(hdr, buf, sizeof(hdr));
+	if (n != (ssize_t)sizeof(buf) || hdr[0] != VB_VU_GET_INFLIGHT_FD ||
+	    !(hdr[1] & VB_VU_FLAG_REPLY) || hdr[2] != sizeof(in) || *fd < 0) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return -EPROTO;
+	}
+	memcpy(out, buf + VB_VU_HDR_SIZE, sizeof(*out));
+	return 0;
+}
+
+int vbt_vu_set_inflight(struct vbt_vu_client *c, const struct vb_vu_inflight *in, int fd)
+{
+	return vbt_vu_request(c, VB_VU_SET_INFLIGHT_FD, in, sizeof(*in), &fd, 1);
+}
+
 int vbt_vu_count_guest_maps(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");

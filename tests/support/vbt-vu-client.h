@@ -97,6 +97,13 @@ int vbt_vu_wait_call(struct vbt_vu_client *c, uint16_t q, int timeout_ms);
 /* GET_VRING_BASE: the ring's position in *num. */
 int vbt_vu_get_vring_base(struct vbt_vu_client *c, uint16_t q, uint32_t *num);
 
+/* GET_INFLIGHT_FD for nq queues of qsz entries: the reply in *out, its fd in *fd (owned by
+ * the caller). 0, -EPROTO (no fd or a short reply), or a transport error. */
+int vbt_vu_get_inflight(struct vbt_vu_client *c, uint16_t nq, uint16_t qsz,
+			struct vb_vu_inflight *out, int *fd);
+/* SET_INFLIGHT_FD with the description and fd a GET_INFLIGHT_FD returned. */
+int vbt_vu_set_inflight(struct vbt_vu_client *c, const struct vb_vu_inflight *in, int fd);
+
 /* Mappings of the guest memfd in this process (lines of /proc/self/maps naming it). */
 int vbt_vu_count_guest_maps(void);
 

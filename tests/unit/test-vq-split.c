@@ -1315,6 +1315,194 @@ static void test_vq_split__rejects_too_many_iovecs(void **state)
 	assert_memory_equal(&s.c2, &z, sizeof(z));
 }
 
+/* ---- Inflight hooks (vb_vq_set_inflight_ops(), vb_vq_pop_head()) ---- */
+
+struct infl_log {
+	char	 ev[32];	/* 'p'opped, '<' pre_push, '>' post_push, in order */
+	uint16_t head[32];
+	uint16_t used[32];
+	unsigned int n;
+	int	 resubmit[4];	/* heads resubmit() hands out, then -1 */
+	unsigned int n_resubmit, next;
+	struct fix *f;
+};
+
+static void infl_ev(struct infl_log *l, char ev, uint16_t head, uint16_t used)
+{
+	assert_true(l->n < 32);
+	l->ev[l->n] = ev;
+	l->head[l->n] = head;
+	l->used[l->n++] = used;
+}
+
+static void t_popped(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	struct infl_log *l = ctx;
+
+	assert_ptr_equal(vq, l->f->vq);
+	infl_ev(l, 'p', head, 0);
+}
+
+static void t_pre(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	struct infl_log *l = ctx;
+
+	(void)vq;
+	/* Not yet published: the driver's used index is still the old one. */
+	infl_ev(l, '<', head, vbt_split_used_idx(&l->f->r));
+}
+
+static void t_post(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t used_idx)
+{
+	struct infl_log *l = ctx;
+
+	(void)vq;
+	/* Published: the ring shows the index the hook is given. */
+	assert_int_equal(vbt_split_used_idx(&l->f->r), used_idx);
+	infl_ev(l, '>', head, used_idx);
+}
+
+static int t_resubmit(void *ctx, struct vb_vq *vq)
+{
+	struct infl_log *l = ctx;
+
+	(void)vq;
+	return l->next < l->n_resubmit ? l->resubmit[l->next++] : -1;
+}
+
+static const struct vb_vq_inflight_ops t_iops = {
+	.popped = t_popped, .pre_push = t_pre, .post_push = t_post, .resubmit = t_resubmit,
+};
+
+static uint16_t add_req(struct fix *f, uint8_t seed)
+{
+	struct vbt_buf bufs[] = { { gbuf(f, 4, seed), 4, false }, { gbuf(f, 4, 0), 4, true } };
+
+	return vbt_split_add(&f->r, bufs, 2, false);
+}
+
+/* @verify{VB-REQ-VU-301} with inflight hooks every chain popped (single or batch) is reported
+ * once with its head, every push (single or batch) is reported chain by chain before its used
+ * element is written and after the used index covering it is published; chains are the same
+ * as without hooks; clearing the hooks brings the plain path back (no more calls) */
+static void test_vq_split__inflight_hooks(void **state)
+{
+	struct fix *f = *state;
+	struct infl_log l = { .f = f };
+	struct vb_iov rd[3][4], wr[3][4];
+	struct vb_chain c[3];
+	uint32_t written[3] = { 1, 2, 3 };
+	uint16_t h[3];
+
+	for (int i = 0; i < 3; i++)
+		c[i] = (struct vb_chain)VB_CHAIN_INIT(rd[i], wr[i]);
+	vb_vq_set_inflight_ops(f->vq, &t_iops, &l);
+	for (int i = 0; i < 3; i++)
+		h[i] = add_req(f, (uint8_t)i);
+	assert_int_equal(vb_vq_pop(f->vq, &c[0]), 1);
+	assert_int_equal(vb_vq_pop_batch(f->vq, &c[1], 2), 2);
+	assert_int_equal(l.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(l.ev[i], 'p');
+		assert_int_equal(l.head[i], h[i]);
+		assert_int_equal(c[i].head, h[i]);
+		assert_int_equal(c[i].read_len, 4);
+	}
+	assert_int_equal(vb_vq_push(f->vq, &c[1], 1), 0);
+	assert_int_equal(vb_vq_push_batch(f->vq, (const struct vb_chain[]){ c[0], c[2] },
+					  (const uint32_t[]){ written[0], written[2] }, 2), 0);
+	assert_int_equal(l.n, 9);
+	{
+		const char ev[] = "<><><>";
+		const uint16_t order[] = { h[1], h[1], h[0], h[0], h[2], h[2] };
+
+		for (int i = 0; i < 6; i++) {
+			assert_int_equal(l.ev[3 + i], ev[i]);
+			assert_int_equal(l.head[3 + i], order[i]);
+			/* pre sees the old index, post the new one: 0,1 1,2 2,3 */
+			assert_int_equal(l.used[3 + i], (uint16_t)((i + 1) / 2));
+		}
+	}
+	{
+		const uint16_t ids[] = { h[1], h[0], h[2] };
+		const uint32_t lens[] = { 1, 1, 3 };
+		uint32_t id, len;
+
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(vbt_split_get_used(&f->r, &id, &len), 1);
+			assert_int_equal(id, ids[i]);
+			assert_int_equal(len, lens[i]);
+		}
+	}
+	/* More pushes than pops: refused, no hook called. */
+	assert_int_equal(vb_vq_push(f->vq, &c[0], 0), -EINVAL);
+	assert_int_equal(l.n, 9);
+	/* Cleared: the plain path, no call. */
+	vb_vq_set_inflight_ops(f->vq, NULL, NULL);
+	round_trip(f);
+	assert_int_equal(l.n, 9);
+}
+
+/* @verify{VB-REQ-VU-302} vb_vq_pop_head() walks a given head with the usual checks and leaves
+ * the available position alone; the resubmit hook's heads come out of vb_vq_pop() before the
+ * available ring, without a popped call, and can be pushed; heads out of range are refused
+ * (-EINVAL) without breaking the queue; a bad chain at a given head breaks it */
+static void test_vq_split__inflight_resubmit(void **state)
+{
+	struct fix *f = *state;
+	struct infl_log l = { .f = f };
+	struct vb_iov rd[4], wr[4];
+	struct vb_chain c = VB_CHAIN_INIT(rd, wr);
+	struct vb_vq_pos pos;
+	uint16_t a, b, n;
+	uint32_t id, len;
+
+	/* Two chains the "old back-end" popped: position moved past them by hand. */
+	a = add_req(f, 1);
+	b = add_req(f, 2);
+	vb_vq_get_pos(f->vq, &pos);
+	pos.avail_idx = (uint16_t)(pos.avail_idx + 2);
+	assert_int_equal(vb_vq_set_pos(f->vq, &pos), 0);
+	n = add_req(f, 3);
+	assert_int_equal(vb_vq_pop_head(f->vq, b, &c), 1);
+	assert_int_equal(c.head, b);
+	assert_int_equal(c.read_len, 4);
+	vb_vq_get_pos(f->vq, &pos);
+	assert_int_equal(pos.avail_idx, 2);	/* untouched */
+	assert_int_equal(vb_vq_pop_head(f->vq, QSZ, &c), -EINVAL);
+	assert_int_equal(vb_vq_error(f->vq), 0);
+
+	l.resubmit[0] = b;
+	l.resubmit[1] = a;
+	l.n_resubmit = 2;
+	vb_vq_set_inflight_ops(f->vq, &t_iops, &l);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 1);
+	assert_int_equal(c.head, b);
+	assert_int_equal(vb_vq_push(f->vq, &c, 0), 0);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 1);
+	assert_int_equal(c.head, a);
+	assert_int_equal(vb_vq_push(f->vq, &c, 0), 0);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 1);
+	assert_int_equal(c.head, n);
+	assert_int_equal(vb_vq_push(f->vq, &c, 4), 0);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 0);
+	/* Only the new chain was reported popped. */
+	assert_int_equal(l.ev[0], '<');
+	assert_int_equal(l.ev[4], 'p');
+	assert_int_equal(l.head[4], n);
+	assert_int_equal(vbt_split_get_used(&f->r, &id, &len), 1);
+	assert_int_equal(id, b);
+	assert_int_equal(vbt_split_get_used(&f->r, &id, &len), 1);
+	assert_int_equal(id, a);
+	assert_int_equal(vbt_split_get_used(&f->r, &id, &len), 1);
+	assert_int_equal(id, n);
+
+	/* A looping chain at a given head breaks the queue like any pop. */
+	vb_vq_set_inflight_ops(f->vq, NULL, NULL);
+	vbt_split_put_desc(&f->r, 5, gbuf(f, 4, 0), 0, VB_VRING_DESC_F_NEXT, 5);
+	expect_broken(f, vb_vq_pop_head(f->vq, 5, &c), -ELOOP);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(test_vq_split__##name, setup, teardown)
@@ -1360,6 +1548,8 @@ int main(void)
 		T(rejects_avail_idx_jump),
 		T(rejects_chain_over_4gib),
 		TC(rejects_too_many_iovecs, cfg_bytes),
+		T(inflight_hooks),
+		T(inflight_resubmit),
 	};
 #undef T
 #undef TC

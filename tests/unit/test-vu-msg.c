@@ -206,6 +206,11 @@ static struct vbi_vu_msg good(uint32_t req)
 		m.size = 12 + 4;
 		m.payload.config.size = 4;
 		break;
+	case VB_VU_GET_INFLIGHT_FD:
+	case VB_VU_SET_INFLIGHT_FD:
+		m.size = 24;
+		m.n_fds = req == VB_VU_SET_INFLIGHT_FD;
+		break;
 	default:
 		break;
 	}
@@ -221,7 +226,7 @@ static const uint32_t all_requests[] = {
 	VB_VU_GET_PROTOCOL_FEATURES, VB_VU_SET_PROTOCOL_FEATURES, VB_VU_GET_QUEUE_NUM,
 	VB_VU_SET_VRING_ENABLE, VB_VU_GET_CONFIG, VB_VU_SET_CONFIG, VB_VU_RESET_DEVICE,
 	VB_VU_GET_MAX_MEM_SLOTS, VB_VU_ADD_MEM_REG, VB_VU_REM_MEM_REG, VB_VU_SET_STATUS,
-	VB_VU_GET_STATUS,
+	VB_VU_GET_STATUS, VB_VU_GET_INFLIGHT_FD, VB_VU_SET_INFLIGHT_FD,
 };
 
 static const struct vbi_vu_limits lim = { .num_queues = 2, .max_mem_slots = 32 };
@@ -323,7 +328,7 @@ static void test_vu_msg__unknown_requests(void **state)
 {
 	static const uint32_t unsupported[] = {
 		0, VB_VU_SET_LOG_BASE, VB_VU_SET_LOG_FD, VB_VU_SET_BACKEND_REQ_FD,
-		VB_VU_IOTLB_MSG, VB_VU_GET_INFLIGHT_FD, VB_VU_VRING_KICK, 41, 0xffffffffu,
+		VB_VU_IOTLB_MSG, VB_VU_SET_VRING_ENDIAN, VB_VU_VRING_KICK, 41, 0xffffffffu,
 	};
 
 	(void)state;
@@ -337,6 +342,8 @@ static void test_vu_msg__unknown_requests(void **state)
 	assert_string_equal(vbi_vu_msg_name(VB_VU_SET_MEM_TABLE), "SET_MEM_TABLE");
 	assert_string_equal(vbi_vu_msg_name(0xffffffffu), "UNKNOWN");
 	assert_true(vbi_vu_msg_has_reply(VB_VU_GET_VRING_BASE));
+	assert_true(vbi_vu_msg_has_reply(VB_VU_GET_INFLIGHT_FD));
+	assert_false(vbi_vu_msg_has_reply(VB_VU_SET_INFLIGHT_FD));
 	assert_false(vbi_vu_msg_has_reply(VB_VU_SET_VRING_BASE));
 }
 

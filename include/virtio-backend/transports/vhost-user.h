@@ -120,6 +120,7 @@ enum vb_vu_request {
 	((UINT64_C(1) << VB_VU_PROTOCOL_F_MQ) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_REPLY_ACK) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_CONFIG) | \
+	 (UINT64_C(1) << VB_VU_PROTOCOL_F_INFLIGHT_SHMFD) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_RESET_DEVICE) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_STATUS))
@@ -178,6 +179,44 @@ struct vb_vu_config_space {
 
 /** @brief Bytes of struct vb_vu_config_space before the data. */
 #define VB_VU_CONFIG_HDR_SIZE		12u
+
+/**
+ * @brief GET_INFLIGHT_FD / SET_INFLIGHT_FD payload (vhost-user.rst "Inflight description"),
+ * 24 bytes as QEMU sends it. GET: the front-end fills num_queues and queue_size; the reply
+ * carries the shared memory's size and offset and its fd. SET: all four, and the fd.
+ */
+struct vb_vu_inflight {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+	uint16_t num_queues;
+	uint16_t queue_size;
+	uint32_t padding;
+};
+
+/**
+ * @brief Shared inflight memory of one split queue (vhost-user.rst "Inflight I/O tracking"):
+ * this header, then desc_num struct vb_vu_inflight_desc. Queue regions follow each other at
+ * VB_VU_INFLIGHT_QUEUE_SIZE(queue_size) bytes. Packed rings are not tracked.
+ */
+struct vb_vu_inflight_split {
+	uint64_t features;		/**< 0 */
+	uint16_t version;		/**< 0: fresh memory; 1: in use */
+	uint16_t desc_num;		/**< entries (the queue size) */
+	uint16_t last_batch_head;	/**< head of the last used element being written */
+	uint16_t used_idx;		/**< used index once that element was published */
+};
+
+/** @brief Per-descriptor state of struct vb_vu_inflight_split. */
+struct vb_vu_inflight_desc {
+	uint8_t  inflight;		/**< 1: the head was popped and is not used yet */
+	uint8_t  padding[5];
+	uint16_t next;			/**< unused for split rings */
+	uint64_t counter;		/**< pop order */
+};
+
+/** @brief Bytes of one queue's inflight region: header and entries, 64-byte aligned. */
+#define VB_VU_INFLIGHT_QUEUE_SIZE(qsz) \
+	((16u + 16u * (uint64_t)(qsz) + 63u) & ~(uint64_t)63u)
 
 /* ---- Server API ---------------------------------------------------------------------- */
 

@@ -218,6 +218,11 @@ int vbi_vu_msg_check(const struct vbi_vu_msg *m, const struct vbi_vu_limits *lim
 			return -EINVAL;
 		return 0;
 	}
+	case VB_VU_GET_INFLIGHT_FD:
+	case VB_VU_SET_INFLIGHT_FD:
+		/* Sizes and queue counts need the server's state: checked there. */
+		return check_size(m, sizeof(struct vb_vu_inflight),
+				  m->request == VB_VU_SET_INFLIGHT_FD ? 1 : 0);
 	case VB_VU_GET_CONFIG:
 	case VB_VU_SET_CONFIG:
 		if (m->n_fds != 0 || m->size < VB_VU_CONFIG_HDR_SIZE ||
@@ -294,6 +299,12 @@ const char *vbi_vu_msg_name(uint32_t request)
 
 int vbi_vu_msg_reply(int sock, uint32_t request, const void *payload, uint32_t size)
 {
+	return vbi_vu_msg_reply_fd(sock, request, payload, size, -1);
+}
+
+int vbi_vu_msg_reply_fd(int sock, uint32_t request, const void *payload, uint32_t size,
+			int fd)
+{
 	uint8_t buf[VB_VU_HDR_SIZE + VBI_VU_PAYLOAD_MAX];
 	uint32_t flags = VB_VU_VERSION | VB_VU_FLAG_REPLY;
 	size_t len = VB_VU_HDR_SIZE + size, off = 0;
@@ -305,6 +316,35 @@ int vbi_vu_msg_reply(int sock, uint32_t request, const void *payload, uint32_t s
 	memcpy(buf + 8, &size, 4);
 	if (size)
 		memcpy(buf + VB_VU_HDR_SIZE, payload, size);
+	if (fd >= 0) {
+		/* The fd travels with the first byte; the rest, if any, follows below. */
+		union {
+			char b[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+		struct msghdr mh;
+		struct cmsghdr *cm;
+		ssize_t n;
+
+		memset(&mh, 0, sizeof(mh));
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		do {
+			n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		off = (size_t)n;
+	}
 	while (off < len) {
 		/* MSG_NOSIGNAL: a front-end that went away must not kill the daemon. */
 		ssize_t n = send(sock, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +55,15 @@ struct vu_ring {
 	uint16_t		num;
 	struct vb_vu_vring_addr	addr;
 	struct vb_vq_pos	base;		/* position while not live */
+	/* Inflight tracking (INFLIGHT_SHMFD), split rings only. */
+	struct vb_vu_inflight_split *infl;	/* this ring's shared record; NULL: untracked */
+	uint16_t		infl_num;	/* entries of the record (private copy) */
+	bool			infl_recover;	/* the device holds none of its chains: serve
+						 * the record's inflight heads again at start */
+	uint64_t		counter;	/* pop order of the next head */
+	uint16_t		*resubmit;	/* heads to serve again, oldest first */
+	uint16_t		n_resubmit;
+	uint16_t		next_resubmit;
 };
 
 struct vb_vu_server {
@@ -75,6 +85,11 @@ struct vb_vu_server {
 	struct vb_dev		*dev;
 	void			*dev_storage;
 	struct vb_vu_stats	stats;
+	/* Inflight memory of the session (GET_INFLIGHT_FD / SET_INFLIGHT_FD). */
+	void			*infl_base;
+	size_t			infl_len;
+	uint16_t		infl_nq;
+	uint16_t		infl_qsz;
 	uint16_t		num_queues;
 	struct vu_ring		rings[];
 };
@@ -154,6 +169,326 @@ static const struct vb_transport_ops vu_transport_ops = {
 	.needs_reset = vu_needs_reset,
 };
 
+/* ---- Inflight I/O tracking (vhost-user.rst "Inflight I/O tracking") ---- */
+
+/*
+ * The shared record of each split ring says which heads the back-end popped and has not
+ * used yet, in pop order, and which used element it was writing. A back-end that died (a
+ * crash, SIGKILL) leaves it behind in the front-end's memfd; the next one gets it back with
+ * SET_INFLIGHT_FD and serves those heads again. The record is written on this thread only
+ * and read again by another process after this one died: program order is all that matters,
+ * so compiler barriers keep the stores in it.
+ */
+static bool ring_is_packed(const struct vb_vu_server *s);
+
+#define INFL_BARRIER()	__atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+static struct vb_vu_inflight_desc *infl_desc(struct vb_vu_inflight_split *iq)
+{
+	return (struct vb_vu_inflight_desc *)(iq + 1);
+}
+
+static struct vu_ring *vq_ring(struct vb_vu_server *s, struct vb_vq *vq)
+{
+	return &s->rings[vb_vq_index(vq)];
+}
+
+static void infl_popped(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	struct vu_ring *r = vq_ring(ctx, vq);
+	struct vb_vu_inflight_desc *d;
+
+	if (head >= r->infl_num)
+		return;
+	d = &infl_desc(r->infl)[head];
+	d->counter = r->counter++;
+	INFL_BARRIER();
+	d->inflight = 1;
+}
+
+static void infl_pre_push(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	struct vu_ring *r = vq_ring(ctx, vq);
+
+	r->infl->last_batch_head = head;
+	INFL_BARRIER();
+}
+
+static void infl_post_push(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t used_idx)
+{
+	struct vu_ring *r = vq_ring(ctx, vq);
+
+	INFL_BARRIER();
+	if (head < r->infl_num)
+		infl_desc(r->infl)[head].inflight = 0;
+	INFL_BARRIER();
+	r->infl->used_idx = used_idx;
+}
+
+static void resubmit_free(struct vu_ring *r)
+{
+	free(r->resubmit);
+	r->resubmit = NULL;
+	r->n_resubmit = r->next_resubmit = 0;
+}
+
+static int infl_resubmit(void *ctx, struct vb_vq *vq)
+{
+	struct vu_ring *r = vq_ring(ctx, vq);
+
+	if (r->next_resubmit < r->n_resubmit)
+		return r->resubmit[r->next_resubmit++];
+	if (r->resubmit)
+		resubmit_free(r);
+	return -1;
+}
+
+/* @satisfy{VB-REQ-VU-301} */
+static const struct vb_vq_inflight_ops vu_inflight_ops = {
+	.popped = infl_popped,
+	.pre_push = infl_pre_push,
+	.post_push = infl_post_push,
+	.resubmit = infl_resubmit,
+};
+
+/* Stop tracking ring q (its record stays as it is in the shared memory). */
+static void infl_detach(struct vb_vu_server *s, uint16_t q)
+{
+	struct vu_ring *r = &s->rings[q];
+
+	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q), NULL, NULL);
+	r->infl = NULL;
+	r->infl_num = 0;
+	resubmit_free(r);
+}
+
+static void infl_unmap(struct vb_vu_server *s)
+{
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		infl_detach(s, q);
+	if (s->infl_base)
+		munmap(s->infl_base, s->infl_len);
+	s->infl_base = NULL;
+	s->infl_len = 0;
+	s->infl_nq = s->infl_qsz = 0;
+}
+
+struct infl_entry {
+	uint64_t counter;
+	uint16_t head;
+};
+
+static int infl_cmp(const void *a, const void *b)
+{
+	const struct infl_entry *x = a, *y = b;
+
+	return x->counter < y->counter ? -1 : x->counter > y->counter;
+}
+
+/*
+ * Rebuild ring q's position from its record after a restart: the used index is the ring's,
+ * the element being written when the old back-end died is settled by comparing the record's
+ * used index with it, and every head still inflight was popped and not used, so the next
+ * available entry is used_idx + their number. Those heads are served again, oldest first.
+ * Returns 0 or -ENOMEM.
+ */
+static int infl_recover(struct vb_vu_server *s, uint16_t q, uint16_t used, struct vb_vq_pos *pos)
+{
+	struct vu_ring *r = &s->rings[q];
+	struct vb_vu_inflight_split *iq = r->infl;
+	struct vb_vu_inflight_desc *d = infl_desc(iq);
+	struct infl_entry *list;
+	uint16_t n = 0;
+
+	if (iq->used_idx != used) {
+		/* The old back-end published last_batch_head's element and died before it
+		 * cleared the entry. */
+		if (iq->last_batch_head < r->infl_num)
+			d[iq->last_batch_head].inflight = 0;
+		iq->used_idx = used;
+	}
+	for (uint16_t i = 0; i < r->infl_num; i++) {
+		if (!d[i].inflight)
+			continue;
+		if (i >= r->num)
+			d[i].inflight = 0;	/* not a head of this ring: nothing to serve */
+		else
+			n++;
+	}
+	r->counter = 0;
+	pos->used_idx = used;
+	pos->avail_idx = (uint16_t)(used + n);
+	if (n == 0)
+		return 0;
+	list = malloc(n * sizeof(*list));
+	r->resubmit = malloc(n * sizeof(*r->resubmit));
+	if (!list || !r->resubmit) {
+		free(list);
+		resubmit_free(r);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint16_t i = 0; i < r->num && i < r->infl_num; i++) {
+		if (d[i].inflight) {
+			list[n].counter = d[i].counter;
+			list[n++].head = i;
+		}
+	}
+	qsort(list, n, sizeof(*list), infl_cmp);
+	for (uint16_t i = 0; i < n; i++)
+		r->resubmit[i] = list[i].head;
+	r->counter = list[n - 1].counter + 1;
+	r->n_resubmit = n;
+	r->next_resubmit = 0;
+	free(list);
+	vu_log(s, VB_LOG_INFO, "vhost-user: ring %u: %u inflight request%s to serve again "
+	       "(used index %u)", q, n, n == 1 ? "" : "s", used);
+	return 0;
+}
+
+/*
+ * At ring start: attach ring q to its record if there is one, recovering the position and the
+ * heads to serve again when the device holds none of the ring's chains (first start after a
+ * (re)connection or a reset). used is the ring's used index. 0 or a negative errno.
+ * @satisfy{VB-REQ-VU-302} @satisfy{VB-REQ-VU-303}
+ */
+static int infl_start(struct vb_vu_server *s, uint16_t q, uint16_t used, struct vb_vq_pos *pos)
+{
+	struct vu_ring *r = &s->rings[q];
+	struct vb_vu_inflight_split *iq;
+	int ret = 0;
+
+	infl_detach(s, q);
+	if (!s->infl_base || q >= s->infl_nq)
+		return 0;
+	if (ring_is_packed(s)) {
+		vu_log(s, VB_LOG_INFO, "vhost-user: ring %u: packed rings are not tracked", q);
+		return 0;
+	}
+	if (r->num > s->infl_qsz) {
+		vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: %u entries, inflight memory for %u: "
+		       "not tracked", q, r->num, s->infl_qsz);
+		return 0;
+	}
+	iq = (struct vb_vu_inflight_split *)((uint8_t *)s->infl_base +
+					     q * VB_VU_INFLIGHT_QUEUE_SIZE(s->infl_qsz));
+	r->infl = iq;
+	r->infl_num = s->infl_qsz;
+	if (iq->version == 0) {
+		/* Fresh memory (GET_INFLIGHT_FD): nothing to recover. */
+		iq->desc_num = s->infl_qsz;
+		iq->last_batch_head = 0;
+		iq->used_idx = used;
+		INFL_BARRIER();
+		iq->version = 1;
+		r->counter = 0;
+	} else if (iq->version != 1 || iq->desc_num != s->infl_qsz) {
+		vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: inflight record of version %u for %u "
+		       "entries not understood: not tracked", q, iq->version, iq->desc_num);
+		r->infl = NULL;
+		r->infl_num = 0;
+		return 0;
+	} else if (r->infl_recover) {
+		ret = infl_recover(s, q, used, pos);
+	}
+	if (ret < 0) {
+		infl_detach(s, q);
+		return ret;
+	}
+	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q), &vu_inflight_ops, s);
+	return 0;
+}
+
+/* GET_INFLIGHT_FD: new zeroed shared memory for num_queues rings of queue_size entries.
+ * @satisfy{VB-REQ-VU-300} */
+static int get_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in,
+			struct vb_vu_inflight *out, int *fd_out)
+{
+	uint64_t len;
+	void *p;
+	int fd, ret;
+
+	if (!has_protocol(s, VB_VU_PROTOCOL_F_INFLIGHT_SHMFD))
+		return -EPROTO;
+	if (in->num_queues == 0 || in->num_queues > s->num_queues || in->queue_size == 0 ||
+	    in->queue_size > vb_dev_ops(s->dev)->queue_num_max)
+		return -EINVAL;
+	/* Packed rings are not tracked, but QEMU asks before it sets features (possibly still
+	 * those of the last start): answered all the same, and infl_start() leaves packed rings
+	 * untracked. Refusing would close the connection (the request has its own reply). */
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		if (s->rings[q].started)
+			return -EBUSY;
+	len = in->num_queues * VB_VU_INFLIGHT_QUEUE_SIZE(in->queue_size);
+	fd = memfd_create("vb-vu-inflight", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)len) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	infl_unmap(s);
+	s->infl_base = p;
+	s->infl_len = (size_t)len;
+	s->infl_nq = in->num_queues;
+	s->infl_qsz = in->queue_size;
+	memset(out, 0, sizeof(*out));
+	out->mmap_size = len;
+	out->mmap_offset = 0;
+	out->num_queues = in->num_queues;
+	out->queue_size = in->queue_size;
+	*fd_out = fd;
+	vu_log(s, VB_LOG_INFO, "vhost-user: inflight memory: new, %u queue%s of %u",
+	       in->num_queues, in->num_queues == 1 ? "" : "s", in->queue_size);
+	return 0;
+}
+
+/* SET_INFLIGHT_FD: the memory a GET_INFLIGHT_FD made, given back (after a reconnection).
+ * @satisfy{VB-REQ-VU-300} */
+static int set_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in, int fd)
+{
+	struct stat st;
+	uint64_t need;
+	void *p;
+
+	if (!has_protocol(s, VB_VU_PROTOCOL_F_INFLIGHT_SHMFD))
+		return -EPROTO;
+	if (in->num_queues == 0 || in->num_queues > s->num_queues || in->queue_size == 0 ||
+	    in->queue_size > vb_dev_ops(s->dev)->queue_num_max)
+		return -EINVAL;
+	need = in->num_queues * VB_VU_INFLIGHT_QUEUE_SIZE(in->queue_size);
+	if (in->mmap_size < need || in->mmap_size > SIZE_MAX ||
+	    (in->mmap_offset & (uint64_t)(sysconf(_SC_PAGESIZE) - 1)) ||
+	    in->mmap_offset > UINT64_MAX - in->mmap_size || in->mmap_offset > INT64_MAX)
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < in->mmap_offset + in->mmap_size)
+		return -EINVAL;
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		if (s->rings[q].started)
+			return -EBUSY;
+	p = mmap(NULL, (size_t)in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)in->mmap_offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	infl_unmap(s);
+	s->infl_base = p;
+	s->infl_len = (size_t)in->mmap_size;
+	s->infl_nq = in->num_queues;
+	s->infl_qsz = in->queue_size;
+	vu_log(s, VB_LOG_INFO, "vhost-user: inflight memory: given back, %u queue%s of %u",
+	       in->num_queues, in->num_queues == 1 ? "" : "s", in->queue_size);
+	return 0;
+}
+
 /* ---- Rings ---- */
 
 static void close_fd(int *fd)
@@ -210,6 +545,7 @@ static int ring_try_live(struct vb_vu_server *s, uint16_t q)
 	struct vb_vq *vq = vb_dev_queue(s->dev, q);
 	struct vb_queue_config cfg;
 	struct vb_vq_pos pos;
+	uint16_t used_idx = 0;
 	int ret;
 
 	if (r->live || !r->started || !ring_enabled(s, r))
@@ -225,7 +561,7 @@ static int ring_try_live(struct vb_vu_server *s, uint16_t q)
 	if (ret < 0)
 		return ret;
 	pos = r->base;
-	if (r->used_from_ring && !ring_is_packed(s)) {
+	if (!ring_is_packed(s) && (r->used_from_ring || (s->infl_base && q < s->infl_nq))) {
 		void *used;
 
 		/* SET_VRING_BASE gives the next avail index only; the used index is the one
@@ -239,8 +575,13 @@ static int ring_try_live(struct vb_vu_server *s, uint16_t q)
 			ret = -EFAULT;
 		if (ret < 0)
 			return ret;
-		pos.used_idx = __atomic_load_n((const uint16_t *)used + 1, __ATOMIC_ACQUIRE);
+		used_idx = __atomic_load_n((const uint16_t *)used + 1, __ATOMIC_ACQUIRE);
+		if (r->used_from_ring)
+			pos.used_idx = used_idx;
 	}
+	ret = infl_start(s, q, used_idx, &pos);
+	if (ret < 0)
+		return ret;
 	ret = vb_vq_set_pos(vq, &pos);
 	if (ret < 0)
 		return ret;
@@ -249,6 +590,7 @@ static int ring_try_live(struct vb_vu_server *s, uint16_t q)
 		return ret;
 	r->live = true;
 	r->used_from_ring = false;
+	r->infl_recover = false;	/* from now on the device holds the ring's chains */
 	/* Buffers made available before the ring started are served without a kick. */
 	(void)vb_dev_kick(s->dev, q);
 	return 0;
@@ -259,11 +601,13 @@ static void ring_reset(struct vb_vu_server *s, uint16_t q)
 	struct vu_ring *r = &s->rings[q];
 
 	ring_park(s, q);
+	infl_detach(s, q);
 	kick_unwatch(s, r);
 	close_fd(&r->call_fd);
 	close_fd(&r->err_fd);
 	memset(r, 0, sizeof(*r));
 	r->kick_fd = r->call_fd = r->err_fd = -1;
+	r->infl_recover = true;	/* the device was reset: it holds no chain */
 	r->base.avail_wrap = r->base.used_wrap = true;	/* virtio 1.2, 2.8.1: start at 1 */
 }
 
@@ -295,6 +639,7 @@ static void conn_close(struct vb_vu_server *s, const char *why)
 	vu_log(s, VB_LOG_INFO, "vhost-user: connection closed: %s", why);
 	/* The device stops touching guest memory before the memory goes away. */
 	device_reset(s);
+	infl_unmap(s);
 	vbi_vu_mem_clear(&s->mem);
 	s->stats.mapped_regions = 0;
 	vbi_vu_msg_close_fds(&s->rx.msg);
@@ -335,10 +680,12 @@ static int conn_open(struct vb_vu_server *s, int fd, bool attached)
 struct vu_reply {
 	bool		has;
 	uint32_t	size;
+	int		fd;		/* passed with the reply (then closed), or -1 */
 	union {
 		uint64_t			u64;
 		struct vb_vu_vring_state	state;
 		struct vb_vu_config_space	config;
+		struct vb_vu_inflight		inflight;
 	} p;
 };
 
@@ -567,6 +914,7 @@ static int set_status(struct vb_vu_server *s, uint8_t v)
 		for (uint16_t q = 0; q < s->num_queues; q++) {
 			ring_park(s, q);
 			s->rings[q].started = false;
+			s->rings[q].infl_recover = true;	/* the reset drops every chain */
 		}
 		vb_dev_reset(s->dev);
 		s->features_set = false;
@@ -675,6 +1023,15 @@ static int execute(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply
 	case VB_VU_GET_CONFIG:
 	case VB_VU_SET_CONFIG:
 		return handle_config(s, m, rep);
+	case VB_VU_GET_INFLIGHT_FD:
+		ret = get_inflight(s, &m->payload.inflight, &rep->p.inflight, &rep->fd);
+		if (ret == 0) {
+			rep->has = true;
+			rep->size = sizeof(rep->p.inflight);
+		}
+		return ret;
+	case VB_VU_SET_INFLIGHT_FD:
+		return set_inflight(s, &m->payload.inflight, m->fds[0]);
 	case VB_VU_RESET_DEVICE:
 		if (!has_protocol(s, VB_VU_PROTOCOL_F_RESET_DEVICE))
 			return -EPROTO;
@@ -704,6 +1061,7 @@ static bool handle_msg(struct vb_vu_server *s, struct vbi_vu_msg *m)
 	int ret;
 
 	memset(&rep, 0, sizeof(rep));
+	rep.fd = -1;
 	s->stats.messages++;
 	ret = vbi_vu_msg_check(m, &lim);
 	if (ret == 0)
@@ -722,8 +1080,13 @@ static bool handle_msg(struct vb_vu_server *s, struct vbi_vu_msg *m)
 			return false;
 		}
 	}
-	if (rep.has)
-		return vbi_vu_msg_reply(s->conn_fd, m->request, &rep.p, rep.size) == 0;
+	if (rep.has) {
+		bool ok = vbi_vu_msg_reply_fd(s->conn_fd, m->request, &rep.p, rep.size,
+					      rep.fd) == 0;
+
+		close_fd(&rep.fd);
+		return ok;
+	}
 	/* vhost-user.rst REPLY_ACK: with need_reply, 0 on success, non-zero on failure. */
 	if (!own_reply && (m->flags & VB_VU_FLAG_NEED_REPLY) &&
 	    has_protocol(s, VB_VU_PROTOCOL_F_REPLY_ACK)) {
@@ -811,6 +1174,7 @@ VB_EXPORT int vb_vu_server_new(const struct vb_vu_config *cfg, struct vb_vu_serv
 	for (uint16_t q = 0; q < s->num_queues; q++) {
 		s->rings[q].kick_fd = s->rings[q].call_fd = s->rings[q].err_fd = -1;
 		s->rings[q].base.avail_wrap = s->rings[q].base.used_wrap = true;
+		s->rings[q].infl_recover = true;
 	}
 	dsz = vb_dev_size(s->num_queues);
 	s->dev_storage = aligned_alloc(8, (dsz + 7u) & ~(size_t)7u);
@@ -843,6 +1207,7 @@ VB_EXPORT void vb_vu_server_free(struct vb_vu_server *s)
 	if (s->conn_fd >= 0)
 		conn_close(s, "server freed");
 	device_reset(s);
+	infl_unmap(s);
 	vbi_vu_mem_clear(&s->mem);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);

@@ -29,6 +29,7 @@ struct vbi_vu_msg {
 		struct vb_vu_mem_table		table;
 		struct vb_vu_mem_reg		reg;
 		struct vb_vu_config_space	config;
+		struct vb_vu_inflight		inflight;
 		uint8_t				raw[VBI_VU_PAYLOAD_MAX];
 	} payload;
 	int		fds[VB_VU_MAX_FDS];
@@ -41,6 +42,9 @@ _Static_assert(sizeof(struct vb_vu_mem_region) == 32, "memory region is 32 bytes
 _Static_assert(sizeof(struct vb_vu_mem_table) == 8 + 32 * VB_VU_MEM_TABLE_MAX, "mem table");
 _Static_assert(sizeof(struct vb_vu_mem_reg) == 40, "single memory region is 40 bytes");
 _Static_assert(sizeof(struct vb_vu_config_space) == 12 + VB_VU_CONFIG_MAX, "config space");
+_Static_assert(sizeof(struct vb_vu_inflight) == 24, "inflight description is 24 bytes");
+_Static_assert(sizeof(struct vb_vu_inflight_split) == 16, "inflight queue header is 16 bytes");
+_Static_assert(sizeof(struct vb_vu_inflight_desc) == 16, "inflight entry is 16 bytes");
 
 /* Receive state of a connection: a message may arrive in pieces (non-blocking socket). */
 struct vbi_vu_rx {
@@ -83,6 +87,9 @@ void vbi_vu_msg_close_fds(struct vbi_vu_msg *m);
 /* Send a reply to request with size payload bytes. Returns 0 or a negative errno
  * (-EAGAIN: the peer does not read its replies). */
 int vbi_vu_msg_reply(int sock, uint32_t request, const void *payload, uint32_t size);
+/* The same, passing fd (SCM_RIGHTS) with it when fd >= 0. */
+int vbi_vu_msg_reply_fd(int sock, uint32_t request, const void *payload, uint32_t size,
+			int fd);
 
 /* ---- mem.c ---- */
 
