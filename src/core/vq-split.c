@@ -295,12 +295,14 @@ int vbi_split_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int 
 }
 
 /* One given head, the ring position untouched (resubmission after a back-end restart). */
+#if VB_CONFIG_INFLIGHT
 int vbi_split_pop_head(struct vb_vq *vq, struct vb_chain *c, uint16_t head)
 {
 	if (head >= vq->num)
 		return -EINVAL;
 	return split_walk(vq, c, head);
 }
+#endif
 
 /* @satisfy{VB-REQ-VQ-002} */
 int vbi_split_push1(struct vb_vq *vq, uint16_t head, uint32_t written)

@@ -41,9 +41,14 @@ static inline int vq_usable(const struct vb_vq *vq)
 /* The data path's one test: live, not broken, and no inflight hooks to call. */
 static inline bool vq_plain(const struct vb_vq *vq)
 {
+#if VB_CONFIG_INFLIGHT
 	return (vq->flags & (VBI_VQ_BROKEN | VBI_VQ_LIVE | VBI_VQ_TRACKED)) == VBI_VQ_LIVE;
+#else
+	return (vq->flags & (VBI_VQ_BROKEN | VBI_VQ_LIVE)) == VBI_VQ_LIVE;
+#endif
 }
 
+#if VB_CONFIG_INFLIGHT
 /*
  * Pop with inflight hooks (split only): resubmitted heads first, then the available ring,
  * each new head reported to the transport. Kept out of line: the plain path pays one branch.
@@ -123,6 +128,13 @@ VB_EXPORT int vb_vq_pop_head(struct vb_vq *vq, uint16_t head, struct vb_chain *c
 		VBI_STAT_ADD(vq, popped, 1);
 	return ret;
 }
+#else
+static void update_tracked(struct vb_vq *vq)
+{
+	(void)vq;	/* never tracked */
+}
+
+#endif
 
 VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
 {
@@ -130,7 +142,11 @@ VB_EXPORT int vb_vq_pop(struct vb_vq *vq, struct vb_chain *chain)
 
 	if (VB_UNLIKELY(!vq_plain(vq))) {
 		ret = vq_usable(vq);
-		return ret ? ret : pop_tracked(vq, chain, 1);
+#if VB_CONFIG_INFLIGHT
+		if (ret == 0)
+			return pop_tracked(vq, chain, 1);
+#endif
+		return ret;
 	}
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq))
@@ -150,7 +166,11 @@ VB_EXPORT int vb_vq_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigne
 
 	if (VB_UNLIKELY(!vq_plain(vq))) {
 		ret = vq_usable(vq);
-		return ret ? ret : pop_tracked(vq, chains, n);
+#if VB_CONFIG_INFLIGHT
+		if (ret == 0)
+			return pop_tracked(vq, chains, n);
+#endif
+		return ret;
 	}
 	/* Layout dispatch once per batch, not per chain. */
 #if VB_CONFIG_PACKED
@@ -179,8 +199,10 @@ static int push_n(struct vb_vq *vq, const struct vb_chain *chains, const uint32_
 	for (unsigned int i = 0; i < n; i++)
 		if (VB_UNLIKELY(written[i] > chains[i].write_len))
 			return -EINVAL;
+#if VB_CONFIG_INFLIGHT
 	if (VB_UNLIKELY(!plain))
 		return push_tracked(vq, chains, written, n);
+#endif
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq))
 		ret = vbi_packed_push(vq, chains, written, n);
@@ -201,8 +223,10 @@ VB_EXPORT int vb_vq_push(struct vb_vq *vq, const struct vb_chain *chain, uint32_
 		return ret;
 	if (VB_UNLIKELY(written > chain->write_len))
 		return -EINVAL;
+#if VB_CONFIG_INFLIGHT
 	if (VB_UNLIKELY(!plain))
 		return push_tracked(vq, chain, &written, 1);
+#endif
 #if VB_CONFIG_PACKED
 	if (IS_PACKED(vq))
 		ret = vbi_packed_push(vq, chain, &written, 1);

@@ -45,5 +45,10 @@
 #ifndef VB_CONFIG_STRERROR
 #define VB_CONFIG_STRERROR 1
 #endif
+/* Inflight hooks (vb_vq_set_inflight_ops, vb_vq_pop_head): crash recovery of a hosted
+ * backend process (vhost-user INFLIGHT_SHMFD); static systems do not need them. */
+#ifndef VB_CONFIG_INFLIGHT
+#define VB_CONFIG_INFLIGHT 1
+#endif
 
 #endif
