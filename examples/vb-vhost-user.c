@@ -7,6 +7,8 @@
  *   vb-vhost-user blk --socket-path PATH --image FILE [--read-only] [--num-queues N]
  *                     [--direct] [--backend auto|uring|sync] [--serial S] [--queue-size N]
  *   vb-vhost-user blk --fd N ...            (an inherited listening, or connected, socket)
+ *   vb-vhost-user blk --socket-path PATH --connect ...  (the front-end listens at PATH; the
+ *                                        daemon connects, and again after each disconnect)
  *   vb-vhost-user [blk] --print-capabilities (docs/interop/vhost-user.json, then exit 0)
  *
  * Test hook: --test-stall-after N (blk) lets the first N backend operations through and holds
@@ -15,7 +17,8 @@
  *
  * One thread and one epoll loop: the server's pollable fd (vb_vu_fd(): listening socket,
  * connection, kick eventfds), the device's own fd if it has one (the io_uring completion
- * eventfd of blk) and a signalfd for SIGTERM/SIGINT. Logs go to stderr, one line per
+ * eventfd of blk) and a signalfd for SIGTERM/SIGINT (stop) and SIGHUP (blk: the image was
+ * resized: re-read its size and tell the front-end, see blk_resize()). Logs go to stderr, one line per
  * connection event, state change or error, never one per request.
  *
  * Device types are rows of vbd_types[]: a name, its options and four hooks. Adding one (net,
@@ -113,12 +116,15 @@ struct vbd_type {
 	void (*close)(void *state);
 	/* Log a line about the device (on start and on stop). */
 	void (*describe)(void *state, const char *what);
+	/* SIGHUP: the host resized the backing storage. May be NULL (SIGHUP is ignored). */
+	void (*resize)(void *state);
 };
 
 enum {
 	OPT_HELP = 'h',
 	OPT_SOCKET = 256,
 	OPT_FD,
+	OPT_CONNECT,
 	OPT_CAPS,
 	OPT_DEVICE = 512,	/* device options start here */
 };
@@ -410,6 +416,42 @@ static void blk_close(void *state)
 	b->file = NULL;
 }
 
+/*
+ * SIGHUP: re-read the image size and publish it. vb_blk_set_capacity() bumps the config
+ * generation and, through the transport, sends BACKEND_CONFIG_CHANGE_MSG when the front-end
+ * set up the back-end channel; QEMU then re-reads config space and the guest sees the new
+ * capacity (virtio 1.2, 5.2.4 "Device configuration layout": capacity). A file that shrank
+ * below data the guest still uses is the host's business, as with any disk resize.
+ * @satisfy{VB-REQ-VU-502}
+ */
+static void blk_resize(void *state)
+{
+	struct blk_state *b = state;
+	int fd = open(b->image, O_RDONLY | O_CLOEXEC);
+	off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);	/* files and block devices */
+	uint64_t sectors;
+	int ret;
+
+	if (end < 0) {
+		logf_(VB_LOG_ERR, "blk: resize: %s: %s", b->image, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	sectors = (uint64_t)end >> 9;
+	if (sectors == b->sectors || sectors == 0) {
+		logf_(VB_LOG_INFO, "blk: resize: %s has %" PRIu64 " sectors: unchanged", b->image,
+		      sectors);
+		return;
+	}
+	ret = vb_blk_set_capacity(b->blk, sectors);
+	logf_(ret < 0 ? VB_LOG_WARN : VB_LOG_INFO, "blk: resize: %" PRIu64 " -> %" PRIu64
+	      " sectors%s%s", b->sectors, sectors, ret < 0 ? ", front-end not told: " : "",
+	      ret < 0 ? strerror(-ret) : "");
+	b->sectors = sectors;
+}
+
 static void blk_describe(void *state, const char *what)
 {
 	struct blk_state *b = state;
@@ -439,7 +481,9 @@ static const struct vbd_type vbd_types[] = {
 			"  --backend B         auto (io_uring if allowed, default), uring, sync\n"
 			"  --serial S          GET_ID string, at most 20 bytes (default: image)\n"
 			"  --test-stall-after N  test hook: never complete the I/O after the\n"
-			"                      first N operations (inflight recovery tests)\n",
+			"                      first N operations (inflight recovery tests)\n"
+			"  SIGHUP re-reads the image size; a change reaches the guest as a\n"
+			"  config change (needs the front-end's BACKEND_REQ channel)\n",
 		/* docs/interop/vhost-user.json: VHostUserBackendCapabilitiesBlock. */
 		.capabilities =
 			"{\"type\": \"block\", \"features\": [\"read-only\", \"blk-file\"]}",
@@ -449,6 +493,7 @@ static const struct vbd_type vbd_types[] = {
 		.event = blk_event,
 		.close = blk_close,
 		.describe = blk_describe,
+		.resize = blk_resize,
 	},
 };
 
@@ -457,6 +502,7 @@ static const struct vbd_type vbd_types[] = {
 static const struct option common_options[] = {
 	{ "socket-path", required_argument, NULL, OPT_SOCKET },
 	{ "fd", required_argument, NULL, OPT_FD },
+	{ "connect", no_argument, NULL, OPT_CONNECT },
 	{ "print-capabilities", no_argument, NULL, OPT_CAPS },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
@@ -471,6 +517,9 @@ static void usage(FILE *out, const struct vbd_type *only)
 		"share=on).\n\n"
 		"Common options:\n"
 		"  --socket-path PATH  listen on a new unix socket at PATH (removed at exit)\n"
+		"  --connect           with --socket-path: connect to a front-end listening at\n"
+		"                      PATH (QEMU: -chardev socket,server=on) and connect again\n"
+		"                      whenever the connection drops\n"
 		"  --fd N              serve inherited fd N: a listening socket, or a connected\n"
 		"                      one (then exit when that front-end leaves)\n"
 		"  --print-capabilities  print the vhost-user.json capabilities and exit\n"
@@ -496,6 +545,7 @@ static const struct vbd_type *find_type(const char *name)
 struct args {
 	const struct vbd_type	*type;
 	const char		*socket_path;
+	bool			connect;	/* --connect: dial socket_path, redial on loss */
 	int			fd;
 };
 
@@ -510,6 +560,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	a->type = NULL;
 	a->socket_path = NULL;
+	a->connect = false;
+	a->connect = false;
 	a->fd = -1;
 	if (argc > 1 && argv[1][0] != '-') {
 		a->type = find_type(argv[1]);
@@ -549,6 +601,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_SOCKET:
 			a->socket_path = optarg;
 			break;
+		case OPT_CONNECT:
+			a->connect = true;
+			break;
 		case OPT_FD:
 			if (parse_uint("--fd", optarg, 0, INT_MAX, &v) < 0)
 				return -1;
@@ -575,6 +630,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (!a->socket_path == (a->fd < 0)) {
 		fprintf(stderr, PROG ": give exactly one of --socket-path and --fd\n");
+		return -1;
+	}
+	if (a->connect && !a->socket_path) {
+		fprintf(stderr, PROG ": --connect needs --socket-path\n");
 		return -1;
 	}
 	return 0;
@@ -643,11 +702,15 @@ static int serve(struct daemon *d, int sigfd, int dev_fd)
 
 			switch (ev[i].data.u64) {
 			case EV_SIGNAL:
-				if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-					logf_(VB_LOG_INFO, "%s: shutting down",
-					      strsignal((int)si.ssi_signo));
-					ret = 1;
+				if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					if (d->type->resize)
+						d->type->resize(d->state);
+					break;
 				}
+				logf_(VB_LOG_INFO, "%s: shutting down", strsignal((int)si.ssi_signo));
+				ret = 1;
 				break;
 			case EV_SERVER:
 				ret = vb_vu_dispatch(d->server);
@@ -715,6 +778,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -741,7 +805,14 @@ int main(int argc, char **argv)
 		if (ret < 0)
 			logf_(VB_LOG_ERR, "vhost-user server: %s", strerror(-ret));
 	}
-	if (ret == 0 && a.socket_path) {
+	if (ret == 0 && a.socket_path && a.connect) {
+		/* @satisfy{VB-REQ-VU-511} */
+		ret = vb_vu_connect(d.server, a.socket_path);
+		if (ret < 0)
+			logf_(VB_LOG_ERR, "%s: %s", a.socket_path, strerror(-ret));
+		else
+			logf_(VB_LOG_INFO, "client of %s", a.socket_path);
+	} else if (ret == 0 && a.socket_path) {
 		ret = vb_vu_listen(d.server, a.socket_path);
 		if (ret < 0)
 			logf_(VB_LOG_ERR, "%s: %s", a.socket_path, strerror(-ret));

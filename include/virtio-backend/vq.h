@@ -212,6 +212,13 @@ struct vb_vq_inflight_ops {
 	/** Next head to hand out again before anything new from the available ring, or -1.
 	 *  May be NULL. */
 	int  (*resubmit)(void *ctx, struct vb_vq *vq);
+	/** The used element and index for @p chain are published (after post_push): the
+	 *  device wrote the first @p written bytes of chain->write[], the used element at
+	 *  used ring slot (used_idx - 1) % num and the used index. For a transport that logs
+	 *  the guest memory the device writes (vhost-user dirty logging for migration). May
+	 *  be NULL. @satisfy{VB-REQ-VU-403} */
+	void (*log_push)(void *ctx, struct vb_vq *vq, const struct vb_chain *chain,
+			 uint32_t written);
 };
 
 /**

@@ -93,6 +93,8 @@ static VB_COLD int push_tracked(struct vb_vq *vq, const struct vb_chain *chains,
 		if (ret < 0)
 			return ret;
 		ops->post_push(vq->ictx, vq, chains[i].head, vq->used_idx);
+		if (ops->log_push)
+			ops->log_push(vq->ictx, vq, &chains[i], written[i]);
 	}
 	VBI_STAT_ADD(vq, pushed, n);
 	return 0;

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,8 @@ static void start(struct fix *f, const char *const *extra)
 	assert_true(f->pid > 0);
 }
 
+static void setup_blk(struct fix *f, uint16_t nq);
+
 /* Connect, negotiate virtio-blk, map memory, set up nq queues. */
 static void connect_blk(struct fix *f, uint16_t nq)
 {
@@ -302,6 +305,12 @@ static void connect_blk(struct fix *f, uint16_t nq)
 		dump_log(f);
 		fail_msg("cannot connect to %s", f->sock);
 	}
+	setup_blk(f, nq);
+}
+
+/* Negotiate virtio-blk on the connected client, map memory, set up nq queues. */
+static void setup_blk(struct fix *f, uint16_t nq)
+{
 	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_FEATURES, &f->offered), 0);
 	assert_int_equal(vbt_vu_negotiate(&f->c, BLK_FEATURES, VB_VU_PROTOCOL_FEATURES_SUPPORTED,
 					  true), 0);
@@ -618,6 +627,48 @@ static void test_vu_blk__next_connection(void **state)
 	assert_true(log_has(f, "device reset"));
 }
 
+/*
+ * @verify{VB-REQ-VU-500} @verify{VB-REQ-VU-501} @verify{VB-REQ-VU-502} the front-end passes
+ * the back-end channel; the image grows and the daemon gets SIGHUP: BACKEND_CONFIG_CHANGE_MSG
+ * (asking for an ack) arrives on the channel, GET_CONFIG shows the new capacity and sectors
+ * past the old end are served; an unchanged size sends nothing; SIGHUP never stops the daemon
+ */
+static void test_vu_blk__resize_sighup(void **state)
+{
+	struct fix *f = *state;
+	struct vb_virtio_blk_config cfg;
+	uint32_t req = 0, flags = 0;
+	uint8_t r[512];
+
+	start(f, NULL);
+	connect_blk(f, 1);
+	assert_int_equal(vbt_vu_set_backend_req(&f->c), 0);
+	get_config(f, &cfg);
+	assert_true(vb_le64_to_cpu(cfg.capacity) == DISK_SECTORS);
+	assert_int_equal(truncate(f->image, 2 * (off_t)DISK_BYTES), 0);
+	assert_int_equal(kill(f->pid, SIGHUP), 0);
+	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 10000), 0);
+	assert_int_equal(req, VB_VU_BACKEND_CONFIG_CHANGE_MSG);
+	assert_true(flags & VB_VU_FLAG_NEED_REPLY);
+	/* As QEMU does: re-read config space first, acknowledge after. */
+	get_config(f, &cfg);
+	assert_true(vb_le64_to_cpu(cfg.capacity) == 2 * (uint64_t)DISK_SECTORS);
+	assert_int_equal(vbt_vu_backend_ack(&f->c, req, 0), 0);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, DISK_SECTORS + 7, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	assert_true(all_zero(r, sizeof(r)));
+	/* Same size again: logged, nothing sent. */
+	assert_int_equal(kill(f->pid, SIGHUP), 0);
+	for (int i = 0; i < 500 && !log_has(f, "unchanged"); i++)
+		usleep(10000);
+	assert_true(log_has(f, "unchanged"));
+	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 200), -ETIMEDOUT);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 0, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	expect_pattern(r, 0, sizeof(r));
+	assert_false(log_has(f, "shutting down"));
+}
+
 /* @verify{VB-REQ-VU-107} SIGTERM, and SIGINT, with a front-end connected: exit status 0, the
  * socket file removed, the reason in the log */
 static void test_vu_blk__signal_clean_exit(void **state)
@@ -689,6 +740,56 @@ static int listen_socket(const char *path)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(fd, 4), 0);
 	return fd;
+}
+
+/* The daemon in --connect mode dials lfd: accept it (within 10 s) and set the device up. */
+static void accept_blk(struct fix *f, int lfd, uint16_t nq)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	if (poll(&p, 1, 10000) != 1) {
+		dump_log(f);
+		fail_msg("the daemon did not connect to %s", f->sock);
+	}
+	if (!f->client) {
+		assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+		f->client = true;
+		f->c.timeout_ms = 10000;
+	}
+	f->c.sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(f->c.sock >= 0);
+	setup_blk(f, nq);
+}
+
+/*
+ * @verify{VB-REQ-VU-510} @verify{VB-REQ-VU-511} --connect: the daemon started before the
+ * front-end listens keeps trying, connects, serves; when the front-end drops the connection
+ * it connects again and serves the next session; the front-end's socket file is left alone
+ */
+static void test_vu_blk__connect_mode(void **state)
+{
+	static const char *const extra[] = { "--connect", NULL };
+	struct fix *f = *state;
+	uint8_t w[512], r[512];
+	int lfd;
+
+	start(f, extra);
+	usleep(200000);		/* the daemon is retrying: nobody listens yet */
+	lfd = listen_socket(f->sock);
+	accept_blk(f, lfd, 1);
+	fill(w, sizeof(w), 31);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, 40, w, sizeof(w), false),
+			 VB_VIRTIO_BLK_S_OK);
+	vbt_vu_client_fini(&f->c);	/* the front-end goes away */
+	f->client = false;
+	accept_blk(f, lfd, 1);
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 40, r, sizeof(r), true),
+			 VB_VIRTIO_BLK_S_OK);
+	assert_memory_equal(r, w, sizeof(r));
+	assert_true(log_has(f, "connection closed"));
+	close(lfd);
+	assert_int_equal(access(f->sock, F_OK), 0);
+	unlink(f->sock);	/* stop_daemon() checks that no socket file is left */
 }
 
 /* @verify{VB-REQ-VU-106} --fd N with an inherited listening socket: served like
@@ -991,6 +1092,8 @@ static void probe_uring(void)
 	cmocka_unit_test_setup_teardown(test_vu_blk__two_queues, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__next_connection, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__signal_clean_exit, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__resize_sighup, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__connect_mode, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__inflight_restart, setup, teardown)
 
 int main(int argc, char **argv)

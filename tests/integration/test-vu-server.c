@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -44,6 +47,7 @@ struct fix {
 	struct demo_device	model;
 	pthread_t		th;
 	volatile int		stop;
+	bool			joined;		/* the test stopped the server thread */
 	char			dir[64];
 	char			path[128];
 	struct vbt_vu_client	c;
@@ -116,8 +120,10 @@ static int teardown(void **state)
 	struct fix *f = *state;
 
 	vbt_vu_client_fini(&f->c);
-	f->stop = 1;
-	pthread_join(f->th, NULL);
+	if (!f->joined) {
+		f->stop = 1;
+		pthread_join(f->th, NULL);
+	}
 	vb_vu_server_free(f->s);
 	rmdir(f->dir);
 	free(f);
@@ -357,8 +363,9 @@ static int count_fds(void)
 	return n;
 }
 
-/* @verify{VB-REQ-VU-004} @verify{VB-REQ-VU-005} @verify{VB-REQ-VU-013} malformed messages
- * get an error ack, leak no fd, change nothing, and the device keeps working */
+/* @verify{VB-REQ-VU-004} @verify{VB-REQ-VU-005} @verify{VB-REQ-VU-013} @verify{VB-REQ-VU-401}
+ * malformed messages get an error ack, leak no fd, change nothing, and the device keeps
+ * working; SET_LOG_FD is accepted and its fd closed */
 static void test_vu_server__hostile_messages_refused(void **state)
 {
 	struct fix *f = *state;
@@ -416,7 +423,9 @@ static void test_vu_server__hostile_messages_refused(void **state)
 	assert_int_equal(vbt_vu_vring_state(&f->c, VB_VU_SET_VRING_ENABLE, 200, 1), -EINVAL);
 	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_VRING_CALL, &(uint64_t){ 3 }, 8, e, 1),
 			 -EINVAL);
-	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_LOG_FD, NULL, 0, e, 1), -ENOTSUP);
+	/* SET_LOG_FD is accepted and its fd closed (vhost-user.rst: no use with LOG_SHMFD) */
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_LOG_FD, NULL, 0, e, 1), 0);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_LOG_FD, NULL, 0, NULL, 0), -EINVAL);
 	close(e[0]);
 	close(e[1]);
 	assert_int_equal(count_fds(), fds_before);
@@ -657,6 +666,207 @@ static void test_vu_server__status(void **state)
 	expect_no_service(f);
 }
 
+/* Stop the server thread: from here on the test calls vb_vu_dispatch() itself, so it may
+ * also call into the device model (the server is single-threaded). */
+static void stop_server_thread(struct fix *f)
+{
+	f->stop = 1;
+	pthread_join(f->th, NULL);
+	f->joined = true;
+}
+
+static void dispatch_some(struct fix *f)
+{
+	for (int i = 0; i < 8; i++)
+		assert_true(vb_vu_dispatch(f->s) >= 0);
+}
+
+/* True once fd reads end-of-file within ms (the other end was closed). */
+static bool fd_closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b[64];
+
+	while (poll(&p, 1, ms) == 1) {
+		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+		if (n == 0)
+			return true;
+		if (n < 0 && errno != EAGAIN)
+			return errno == ECONNRESET;
+	}
+	return false;
+}
+
+static bool fd_closed(int fd)
+{
+	return fd_closed_within(fd, 2000);
+}
+
+/*
+ * @verify{VB-REQ-VU-500} @verify{VB-REQ-VU-501} SET_BACKEND_REQ_FD takes one socket (a
+ * second one replaces and closes the first; no fd or a non-socket is refused); a config
+ * change then sends BACKEND_CONFIG_CHANGE_MSG with NEED_REPLY; acks (zero or not) are read
+ * without blocking; anything else on the channel closes it; a disconnect closes it
+ */
+static void test_vu_server__backend_config_change(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_config_space cs;
+	uint32_t req = 0, flags = 0;
+	int efd = eventfd(0, EFD_CLOEXEC), old, sv[2];
+	uint8_t hdr[VB_VU_HDR_SIZE] = { 0 };
+
+	start_device(f, WANT_FEATURES, true);
+	assert_true(efd >= 0);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_BACKEND_REQ_FD, NULL, 0, &efd, 1),
+			 -EINVAL);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_BACKEND_REQ_FD, NULL, 0, NULL, 0),
+			 -EINVAL);
+	close(efd);
+	assert_int_equal(vbt_vu_set_backend_req(&f->c), 0);
+	old = dup(f->c.backend_fd);
+	/* A refused fd leaves the channel as it was. */
+	efd = eventfd(0, EFD_CLOEXEC);
+	assert_int_equal(vbt_vu_request(&f->c, VB_VU_SET_BACKEND_REQ_FD, NULL, 0, &efd, 1),
+			 -EINVAL);
+	close(efd);
+	assert_false(fd_closed_within(old, 100));
+	assert_int_equal(vbt_vu_set_backend_req(&f->c), 0);
+	assert_true(fd_closed(old));
+	close(old);
+
+	stop_server_thread(f);
+	assert_int_equal(demo_device_set_max_len(&f->model, 5), 0);
+	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 2000), 0);
+	assert_int_equal(req, VB_VU_BACKEND_CONFIG_CHANGE_MSG);
+	assert_true(flags & VB_VU_FLAG_NEED_REPLY);
+	/* The front-end reads config before it acks: the server answers meanwhile. */
+	memset(&cs, 0, sizeof(cs));
+	cs.offset = DEMO_CONFIG_MAX_LEN;
+	cs.size = 4;
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_GET_CONFIG, VB_VU_VERSION, &cs,
+				     VB_VU_CONFIG_HDR_SIZE + 4, NULL, 0), 0);
+	dispatch_some(f);
+	assert_int_equal(vbt_vu_recv(&f->c, VB_VU_GET_CONFIG, &cs, sizeof(cs)),
+			 VB_VU_CONFIG_HDR_SIZE + 4);
+	assert_int_equal(cs.data[0], 5);
+	assert_int_equal(vbt_vu_backend_ack(&f->c, req, 0), 0);
+	dispatch_some(f);
+	/* A failed ack is logged; the channel stays. */
+	assert_int_equal(demo_device_set_max_len(&f->model, 6), 0);
+	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 2000), 0);
+	assert_int_equal(vbt_vu_backend_ack(&f->c, req, 1), 0);
+	dispatch_some(f);
+	assert_int_equal(demo_device_set_max_len(&f->model, 7), 0);
+	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 2000), 0);
+	/* A request (not a reply) on the channel breaks it: closed, no more messages. */
+	hdr[0] = 1;
+	hdr[4] = VB_VU_VERSION;
+	assert_int_equal(send(f->c.backend_fd, hdr, sizeof(hdr), MSG_NOSIGNAL),
+			 (ssize_t)sizeof(hdr));
+	dispatch_some(f);
+	assert_true(fd_closed(f->c.backend_fd));
+	assert_int_equal(demo_device_set_max_len(&f->model, 8), 0);	/* no channel: fine */
+	/* A new channel (no ack asked), then the front-end leaves: the channel closes. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_SET_BACKEND_REQ_FD, VB_VU_VERSION, NULL, 0,
+				     &sv[1], 1), 0);
+	close(sv[1]);
+	dispatch_some(f);
+	close(f->c.sock);
+	f->c.sock = -1;
+	dispatch_some(f);
+	assert_false(vb_vu_connected(f->s));
+	assert_true(fd_closed(sv[0]));
+	close(sv[0]);
+}
+
+/* Accept the server's connection on lfd within 5 s as the client's socket. */
+static void accept_client(struct fix *f, int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	f->c.sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(f->c.sock >= 0);
+}
+
+/*
+ * @verify{VB-REQ-VU-510} client mode: vb_vu_connect() before the front-end listens keeps
+ * retrying, connects once it does and serves; when the front-end drops the connection the
+ * server connects again and serves the next session; bad arguments and mixing with listening
+ * are refused
+ */
+static void test_vu_server__connect_mode(void **state)
+{
+	struct fix *f = *state;
+	struct vb_vu_config cfg = {
+		.version = VB_VU_CONFIG_V1,
+		.protocol_features = VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+		.ops = &demo_device_ops,
+		.priv = &f->model,
+		.log = quiet_log,
+	};
+	char path[160], longp[200];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd;
+
+	/* The fixture's server listens: no client mode for it. */
+	assert_int_equal(vb_vu_connect(f->s, f->path), -EINVAL);
+	vbt_vu_client_fini(&f->c);
+	stop_server_thread(f);
+	vb_vu_server_free(f->s);
+	/* A client-mode server of the same model, run by the fixture's thread. */
+	assert_int_equal(vb_vu_server_new(&cfg, &f->s), 0);
+	f->model.dev = vb_vu_dev(f->s);
+	memset(longp, 'x', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	assert_int_equal(vb_vu_connect(f->s, longp), -EINVAL);
+	assert_int_equal(vb_vu_connect(f->s, ""), -EINVAL);
+	snprintf(path, sizeof(path), "%s/fe", f->dir);
+	assert_int_equal(vb_vu_connect(f->s, path), 0);		/* nobody listens: retrying */
+	assert_int_equal(vb_vu_connect(f->s, path), -EINVAL);	/* once */
+	assert_int_equal(vb_vu_listen(f->s, f->path), -EINVAL);		/* not both */
+	f->stop = 0;
+	f->joined = false;
+	assert_int_equal(pthread_create(&f->th, NULL, server_main, f), 0);
+	usleep(150000);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	memcpy(sa.sun_path, path, strlen(path));
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	accept_client(f, lfd);
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "one", "ONE", false);
+	/* The front-end leaves; the server dials again. */
+	vbt_vu_client_fini(&f->c);
+	f->bufs = false;
+	f->slot = 0;
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	accept_client(f, lfd);
+	start_device(f, WANT_FEATURES, true);
+	round_trip(f, "two", "TWO", false);
+	WAIT_FOR(stats(f).connections == 2);
+	close(lfd);
+	unlink(path);
+}
+
+/* @verify{VB-REQ-VU-500} SET_BACKEND_REQ_FD without BACKEND_REQ negotiated is refused */
+static void test_vu_server__backend_req_not_negotiated(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(vbt_vu_negotiate(&f->c, WANT_FEATURES, WANT_PROTOCOL & ~P(BACKEND_REQ),
+					  true), 0);
+	assert_int_equal(vbt_vu_set_backend_req(&f->c), -EPROTO);
+	assert_int_equal(f->c.backend_fd, -1);
+	assert_true(stats(f).refused >= 1);
+}
+
 /* @verify{VB-REQ-VU-016} RESET_DEVICE stops every ring and forgets features; the front-end
  * can set the device up again */
 static void test_vu_server__reset_device(void **state)
@@ -683,8 +893,9 @@ static void test_vu_server__reset_device(void **state)
 	round_trip(f, "again", "AGAIN", false);
 }
 
-/* @verify{VB-REQ-VU-012} GET_FEATURES offers bit 30 and no IOMMU; SET_FEATURES may repeat
- * the same features while rings run but not change them */
+/* @verify{VB-REQ-VU-012} @verify{VB-REQ-VU-400} GET_FEATURES offers bit 30, LOG_ALL (with
+ * LOG_SHMFD) and no IOMMU; SET_FEATURES may repeat the same features while rings run, and set
+ * or clear LOG_ALL, but not change them */
 static void test_vu_server__features(void **state)
 {
 	struct fix *f = *state;
@@ -694,15 +905,17 @@ static void test_vu_server__features(void **state)
 	assert_true(v & VB_BIT(VB_VU_F_PROTOCOL_FEATURES));
 	assert_true(v & VB_BIT(VB_VIRTIO_F_VERSION_1));
 	assert_false(v & VB_BIT(VB_VIRTIO_F_ACCESS_PLATFORM));
-	assert_false(v & VB_BIT(VB_VU_F_LOG_ALL));
+	assert_true(v & VB_BIT(VB_VU_F_LOG_ALL));	/* offered with LOG_SHMFD */
 	start_device(f, WANT_FEATURES, true);
 	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, f->c.features), 0);
 	round_trip(f, "same", "SAME", false);
 	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
 					f->c.features & ~VB_BIT(VB_VIRTIO_F_INDIRECT_DESC)),
 			 -EBUSY);
+	/* LOG_ALL comes and goes while the rings run (migration) */
 	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
-					f->c.features | VB_BIT(VB_VU_F_LOG_ALL)), -EBUSY);
+					f->c.features | VB_BIT(VB_VU_F_LOG_ALL)), 0);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, f->c.features), 0);
 	round_trip(f, "still", "STILL", true);
 	/* Stopped: a change renegotiates. */
 	{
@@ -925,6 +1138,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vu_server__broken_ring_restart, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vu_server__reset_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__backend_config_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__backend_req_not_negotiated, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__connect_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vu_server__features, setup, teardown),
 	};
 

@@ -21,6 +21,7 @@ int vbt_vu_client_init(struct vbt_vu_client *c, uint64_t gpa, size_t mem_size)
 
 	memset(c, 0, sizeof(*c));
 	c->sock = -1;
+	c->backend_fd = -1;
 	c->timeout_ms = 5000;
 	for (unsigned int i = 0; i < VBT_VU_MAX_QUEUES; i++)
 		c->vq[i].kick_fd = c->vq[i].call_fd = -1;
@@ -79,6 +80,9 @@ void vbt_vu_disconnect(struct vbt_vu_client *c)
 	if (c->sock >= 0)
 		close(c->sock);
 	c->sock = -1;
+	if (c->backend_fd >= 0)
+		close(c->backend_fd);
+	c->backend_fd = -1;
 	for (unsigned int i = 0; i < VBT_VU_MAX_QUEUES; i++) {
 		if (c->vq[i].kick_fd >= 0)
 			close(c->vq[i].kick_fd);
@@ -146,20 +150,20 @@ int vbt_vu_send(struct vbt_vu_client *c, uint32_t request, uint32_t flags, const
 	return (size_t)n == iov.iov_len ? 0 : -EIO;
 }
 
-static int read_full(struct vbt_vu_client *c, void *buf, size_t len)
+static int read_fd(int fd, void *buf, size_t len, int timeout_ms)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		struct pollfd p = { .fd = c->sock, .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int r = poll(&p, 1, c->timeout_ms);
+		int r = poll(&p, 1, timeout_ms);
 
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0)
 			return -errno;
-		n = recv(c->sock, (uint8_t *)buf + got, len - got, 0);
+		n = recv(fd, (uint8_t *)buf + got, len - got, 0);
 		if (n == 0)
 			return -ECONNRESET;
 		if (n < 0)
@@ -167,6 +171,11 @@ static int read_full(struct vbt_vu_client *c, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return 0;
+}
+
+static int read_full(struct vbt_vu_client *c, void *buf, size_t len)
+{
+	return read_fd(c->sock, buf, len, c->timeout_ms);
 }
 
 int vbt_vu_recv(struct vbt_vu_client *c, uint32_t request, void *payload, uint32_t max)
@@ -441,4 +450,58 @@ int vbt_vu_count_guest_maps(void)
 			n++;
 	fclose(f);
 	return n;
+}
+
+int vbt_vu_set_backend_req(struct vbt_vu_client *c)
+{
+	int sv[2], ret;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	ret = vbt_vu_request(c, VB_VU_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1);
+	close(sv[1]);
+	if (ret < 0) {
+		close(sv[0]);
+		return ret;
+	}
+	if (c->backend_fd >= 0)
+		close(c->backend_fd);
+	c->backend_fd = sv[0];
+	return 0;
+}
+
+int vbt_vu_backend_recv(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
+			int timeout_ms)
+{
+	uint32_t hdr[3];
+	uint8_t body[1024];
+	int ret = read_fd(c->backend_fd, hdr, sizeof(hdr), timeout_ms);
+
+	if (ret < 0)
+		return ret;
+	if (hdr[2] > sizeof(body) || (hdr[1] & 3u) != VB_VU_VERSION ||
+	    (hdr[1] & VB_VU_FLAG_REPLY))
+		return -EPROTO;
+	ret = read_fd(c->backend_fd, body, hdr[2], timeout_ms);
+	if (ret < 0)
+		return ret;
+	*request = hdr[0];
+	*flags = hdr[1];
+	return 0;
+}
+
+int vbt_vu_backend_ack(struct vbt_vu_client *c, uint32_t request, uint64_t v)
+{
+	uint8_t buf[VB_VU_HDR_SIZE + 8];
+	uint32_t flags = VB_VU_VERSION | VB_VU_FLAG_REPLY, size = 8;
+	ssize_t n;
+
+	memcpy(buf, &request, 4);
+	memcpy(buf + 4, &flags, 4);
+	memcpy(buf + 8, &size, 4);
+	memcpy(buf + VB_VU_HDR_SIZE, &v, 8);
+	n = send(c->backend_fd, buf, sizeof(buf), MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == sizeof(buf) ? 0 : -EIO;
 }

@@ -41,6 +41,7 @@ struct vbt_vu_client {
 	uint64_t		protocol;	/* as set with SET_PROTOCOL_FEATURES */
 	struct vbt_vu_vq	vq[VBT_VU_MAX_QUEUES];
 	int			timeout_ms;	/* for replies and calls; default 5000 */
+	int			backend_fd;	/* our end of SET_BACKEND_REQ_FD, or -1 */
 };
 
 /* Map mem_size bytes of memfd guest memory at guest address gpa (nothing sent yet). */
@@ -103,6 +104,16 @@ int vbt_vu_get_inflight(struct vbt_vu_client *c, uint16_t nq, uint16_t qsz,
 			struct vb_vu_inflight *out, int *fd);
 /* SET_INFLIGHT_FD with the description and fd a GET_INFLIGHT_FD returned. */
 int vbt_vu_set_inflight(struct vbt_vu_client *c, const struct vb_vu_inflight *in, int fd);
+
+/* BACKEND_REQ: make a socket pair, pass one end with SET_BACKEND_REQ_FD (acked when
+ * REPLY_ACK was negotiated) and keep the other in backend_fd. 0 or -errno. */
+int vbt_vu_set_backend_req(struct vbt_vu_client *c);
+/* Read one back-end request from backend_fd (its payload is discarded): 0 with *request and
+ * *flags set, -ETIMEDOUT, -ECONNRESET, or -EPROTO (bad version, reply flag, or too big). */
+int vbt_vu_backend_recv(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
+			int timeout_ms);
+/* Answer a back-end request with a REPLY_ACK carrying v. 0 or -errno. */
+int vbt_vu_backend_ack(struct vbt_vu_client *c, uint32_t request, uint64_t v);
 
 /* Mappings of the guest memfd in this process (lines of /proc/self/maps naming it). */
 int vbt_vu_count_guest_maps(void);

@@ -1503,6 +1503,93 @@ static void test_vq_split__inflight_resubmit(void **state)
 	expect_broken(f, vb_vq_pop_head(f->vq, 5, &c), -ELOOP);
 }
 
+struct log_rec {
+	struct infl_log	infl;
+	unsigned int	n;
+	uint16_t	head[4];
+	uint32_t	written[4];
+	uint16_t	used[4];	/* ring's used index when the hook ran */
+	const void	*wbase[4];	/* first writable iovec of the chain given */
+};
+
+static void t_log_push(void *ctx, struct vb_vq *vq, const struct vb_chain *c,
+		       uint32_t written)
+{
+	struct log_rec *l = ctx;
+
+	assert_ptr_equal(vq, l->infl.f->vq);
+	assert_true(l->n < 4);
+	/* After post_push: the element and the index are already in the ring. */
+	assert_int_equal(l->infl.ev[l->infl.n - 1], '>');
+	l->head[l->n] = c->head;
+	l->written[l->n] = written;
+	l->used[l->n] = vbt_split_used_idx(&l->infl.f->r);
+	l->wbase[l->n++] = c->n_write ? c->write[0].base : NULL;
+}
+
+static void t_popped_log(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	(void)vq;
+	infl_ev(&((struct log_rec *)ctx)->infl, 'p', head, 0);
+}
+
+static void t_pre_log(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	t_pre(&((struct log_rec *)ctx)->infl, vq, head);
+}
+
+static void t_post_log(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t used_idx)
+{
+	t_post(&((struct log_rec *)ctx)->infl, vq, head, used_idx);
+}
+
+static const struct vb_vq_inflight_ops t_log_ops = {
+	.popped = t_popped_log, .pre_push = t_pre_log, .post_push = t_post_log,
+	.log_push = t_log_push,
+};
+
+/* @verify{VB-REQ-VU-403} the log_push hook runs once per pushed chain (single and batch),
+ * after post_push, with the chain the device model pushed (its writable iovecs) and the bytes
+ * written, once the used index covering it is published; a refused push calls nothing */
+static void test_vq_split__log_push_hook(void **state)
+{
+	struct fix *f = *state;
+	struct log_rec l = { .infl = { .f = f } };
+	struct vb_iov rd[3][4], wr[3][4];
+	struct vb_chain c[3];
+
+	for (int i = 0; i < 3; i++) {
+		c[i] = (struct vb_chain)VB_CHAIN_INIT(rd[i], wr[i]);
+		(void)add_req(f, (uint8_t)i);
+	}
+	vb_vq_set_inflight_ops(f->vq, &t_log_ops, &l);
+	assert_int_equal(vb_vq_pop_batch(f->vq, c, 3), 3);
+	assert_int_equal(vb_vq_push(f->vq, &c[0], 3), 0);
+	assert_int_equal(vb_vq_push_batch(f->vq, &c[1], (const uint32_t[]){ 0, 4 }, 2), 0);
+	assert_int_equal(l.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(l.head[i], c[i].head);
+		assert_int_equal(l.used[i], i + 1);
+		assert_ptr_equal(l.wbase[i], c[i].write[0].base);
+	}
+	assert_int_equal(l.written[0], 3);
+	assert_int_equal(l.written[1], 0);
+	assert_int_equal(l.written[2], 4);
+	/* written beyond the chain, or more pushes than pops: refused, no hook. */
+	assert_int_equal(vb_vq_push(f->vq, &c[0], 5), -EINVAL);
+	assert_int_equal(vb_vq_push(f->vq, &c[0], 0), -EINVAL);
+	assert_int_equal(l.n, 3);
+	for (int i = 0; i < 3; i++) {
+		uint32_t id, len;
+
+		assert_int_equal(vbt_split_get_used(&f->r, &id, &len), 1);
+		assert_int_equal(id, c[i].head);
+	}
+	vb_vq_set_inflight_ops(f->vq, NULL, NULL);
+	round_trip(f);
+	assert_int_equal(l.n, 3);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(test_vq_split__##name, setup, teardown)
@@ -1550,6 +1637,7 @@ int main(void)
 		TC(rejects_too_many_iovecs, cfg_bytes),
 		T(inflight_hooks),
 		T(inflight_resubmit),
+		T(log_push_hook),
 	};
 #undef T
 #undef TC

@@ -323,12 +323,33 @@ static void test_vu_msg__check_fields(void **state)
 	assert_int_equal(vbi_vu_msg_check(&m, &lim), -EINVAL);
 }
 
+/* @verify{VB-REQ-VU-500} SET_BACKEND_REQ_FD: exactly one fd, payload 0 or 8 bytes */
+static void test_vu_msg__backend_req_fd(void **state)
+{
+	struct vbi_vu_msg m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.request = VB_VU_SET_BACKEND_REQ_FD;
+	m.flags = VB_VU_VERSION;
+	m.n_fds = 1;
+	assert_int_equal(vbi_vu_msg_check(&m, &lim), 0);
+	m.size = 8;
+	assert_int_equal(vbi_vu_msg_check(&m, &lim), 0);
+	m.size = 4;
+	assert_int_equal(vbi_vu_msg_check(&m, &lim), -EINVAL);
+	m.size = 0;
+	m.n_fds = 0;
+	assert_int_equal(vbi_vu_msg_check(&m, &lim), -EINVAL);
+	m.n_fds = 2;
+	assert_int_equal(vbi_vu_msg_check(&m, &lim), -EINVAL);
+}
+
 /* @verify{VB-REQ-VU-004} requests outside this implementation are refused as unsupported */
 static void test_vu_msg__unknown_requests(void **state)
 {
 	static const uint32_t unsupported[] = {
-		0, VB_VU_SET_LOG_BASE, VB_VU_SET_LOG_FD, VB_VU_SET_BACKEND_REQ_FD,
-		VB_VU_IOTLB_MSG, VB_VU_SET_VRING_ENDIAN, VB_VU_VRING_KICK, 41, 0xffffffffu,
+		0, VB_VU_IOTLB_MSG, VB_VU_SET_VRING_ENDIAN, VB_VU_VRING_KICK, 41, 0xffffffffu,
 	};
 
 	(void)state;
@@ -492,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_vu_msg__check_sizes_and_fds),
 		cmocka_unit_test(test_vu_msg__check_fields),
 		cmocka_unit_test(test_vu_msg__unknown_requests),
+		cmocka_unit_test(test_vu_msg__backend_req_fd),
 		cmocka_unit_test_setup_teardown(test_vu_msg__reply_encoding, setup, teardown),
 		cmocka_unit_test(test_vu_msg__mem_table_maps),
 		cmocka_unit_test(test_vu_msg__mem_table_hostile),

@@ -91,6 +91,14 @@ enum vb_vu_request {
 	VB_VU_GET_STATUS = 40,
 };
 
+/** @brief Back-end requests (vhost-user.rst "Back-end message types"), sent on the channel
+ * the front-end passed with SET_BACKEND_REQ_FD (protocol feature BACKEND_REQ). */
+enum vb_vu_backend_request {
+	VB_VU_BACKEND_IOTLB_MSG = 1,
+	VB_VU_BACKEND_CONFIG_CHANGE_MSG = 2,
+	VB_VU_BACKEND_VRING_HOST_NOTIFIER_MSG = 3,
+};
+
 /** @brief Feature bit 30: the backend speaks protocol features (a vhost bit, not virtio). */
 #define VB_VU_F_PROTOCOL_FEATURES	30u
 /** @brief Feature bit 26: dirty logging of all memory (VHOST_F_LOG_ALL). */
@@ -118,7 +126,9 @@ enum vb_vu_request {
 /** @brief The protocol features this implementation supports (and offers by default). */
 #define VB_VU_PROTOCOL_FEATURES_SUPPORTED \
 	((UINT64_C(1) << VB_VU_PROTOCOL_F_MQ) | \
+	 (UINT64_C(1) << VB_VU_PROTOCOL_F_LOG_SHMFD) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_REPLY_ACK) | \
+	 (UINT64_C(1) << VB_VU_PROTOCOL_F_BACKEND_REQ) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_CONFIG) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_INFLIGHT_SHMFD) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_RESET_DEVICE) | \
@@ -147,6 +157,19 @@ struct vb_vu_vring_addr {
 	uint64_t avail_user_addr;
 	uint64_t log_guest_addr;
 };
+
+/**
+ * @brief SET_LOG_BASE payload (vhost-user.rst "Log description"), with the log's fd: the
+ * dirty bitmap is mmap_size bytes at mmap_offset in the fd, one bit per 4 KiB guest page
+ * (bit n % 8 of byte n / 8 for the page at guest address n * 4096).
+ */
+struct vb_vu_log {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+};
+
+/** @brief Bytes of guest memory one bit of the dirty log covers (VHOST_LOG_PAGE). */
+#define VB_VU_LOG_PAGE			4096u
 
 /** @brief One memory region of SET_MEM_TABLE / ADD_MEM_REG / REM_MEM_REG. */
 struct vb_vu_mem_region {
@@ -272,15 +295,15 @@ void vb_vu_server_free(struct vb_vu_server *s);
 
 /**
  * @brief Listen on a new unix socket at @p path (a stale socket file there is replaced).
- * @return 0; -EINVAL (path too long, or already listening); -EEXIST (@p path exists and is
- *         not a socket); a negative errno from socket()/bind()/listen().
+ * @return 0; -EINVAL (path too long, already listening, or in client mode); -EEXIST (@p
+ *         path exists and is not a socket); a negative errno from socket()/bind()/listen().
  * Context: control path.
  */
 int vb_vu_listen(struct vb_vu_server *s, const char *path);
 
 /**
  * @brief Listen on an inherited, already listening unix socket (ownership passes).
- * @return 0, or -EINVAL (negative fd, or already listening).
+ * @return 0, or -EINVAL (negative fd, already listening, or in client mode).
  */
 int vb_vu_listen_fd(struct vb_vu_server *s, int fd);
 
@@ -290,6 +313,19 @@ int vb_vu_listen_fd(struct vb_vu_server *s, int fd);
  * @return 0, or -EINVAL (negative fd), -EBUSY (a connection is being served).
  */
 int vb_vu_attach_fd(struct vb_vu_server *s, int fd);
+
+/**
+ * @brief Client mode: connect to a front-end that listens at @p path (QEMU's
+ * `-chardev socket,server=on`) and, whenever that connection ends, connect again, retrying
+ * from vb_vu_dispatch() with a delay that doubles from 50 ms up to 2 s, until the server is
+ * freed. A first attempt that fails (the front-end does not listen yet) is retried the same
+ * way. Not combined with vb_vu_listen() / vb_vu_listen_fd().
+ * @return 0 (connected, or retrying); -EINVAL (NULL or too long @p path, listening, or
+ *         already in client mode); -EBUSY (a connection is being served); -ENOMEM; a
+ *         negative errno from timerfd_create().
+ * Context: control path. @satisfy{VB-REQ-VU-510}
+ */
+int vb_vu_connect(struct vb_vu_server *s, const char *path);
 
 /**
  * @brief The file descriptor to watch: readable when vb_vu_dispatch() has work.

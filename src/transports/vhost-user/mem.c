@@ -167,3 +167,96 @@ void vbi_vu_mem_clear(struct vbi_vu_mem *m)
 		unmap_one(&m->maps[i]);
 	m->n_maps = 0;
 }
+
+uint64_t vbi_vu_mem_guest_end(const struct vbi_vu_mem *m)
+{
+	uint64_t end = 0;
+
+	for (uint32_t i = 0; i < m->n_maps; i++) {
+		/* region_ok() in msg.c: guest_addr + size - 1 does not wrap. */
+		uint64_t last = m->maps[i].r.guest_addr + (m->maps[i].r.size - 1);
+
+		if (last >= end)
+			end = last == UINT64_MAX ? UINT64_MAX : last + 1;
+	}
+	return end;
+}
+
+/* ---- Dirty log (vhost-user.rst "Migration", LOG_SHMFD) ---- */
+
+/* @satisfy{VB-REQ-VU-401} the log is validated, mapped, and replaces the old one */
+int vbi_vu_log_set(struct vbi_vu_log *l, const struct vb_vu_log *d, int fd, uint64_t guest_end)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pmask = (uint64_t)(page > 0 ? page : 4096) - 1;
+	uint64_t start = d->mmap_offset & ~pmask;
+	uint64_t lead = d->mmap_offset - start;
+	uint64_t pages = guest_end / VB_VU_LOG_PAGE + (guest_end % VB_VU_LOG_PAGE != 0);
+	struct stat st;
+	void *p;
+
+	if (d->mmap_size == 0 || d->mmap_offset > UINT64_MAX - d->mmap_size)
+		return -EINVAL;
+	/* A shorter file would map and then SIGBUS on the data path (as for regions). */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (uint64_t)st.st_size < d->mmap_offset ||
+	    (uint64_t)st.st_size - d->mmap_offset < d->mmap_size)
+		return -EINVAL;
+	/* One bit per page of the guest memory mapped now. */
+	if (d->mmap_size < pages / 8 + (pages % 8 != 0))
+		return -EINVAL;
+	if (d->mmap_size > SIZE_MAX - lead || start > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	p = mmap(NULL, (size_t)(d->mmap_size + lead), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)start);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	vbi_vu_log_clear(l);
+	l->map = p;
+	l->map_len = (size_t)(d->mmap_size + lead);
+	l->bits = (uint8_t *)p + lead;
+	l->len = d->mmap_size;
+	return 0;
+}
+
+void vbi_vu_log_clear(struct vbi_vu_log *l)
+{
+	if (l->map)
+		munmap(l->map, l->map_len);
+	memset(l, 0, sizeof(*l));
+}
+
+/* @satisfy{VB-REQ-VU-402} one bit per 4 KiB guest page, set atomically: the front-end
+ * clears bits concurrently while it copies pages */
+void vbi_vu_log_gpa(struct vbi_vu_log *l, uint64_t gpa, uint64_t len)
+{
+	uint64_t first, last;
+
+	if (!l->bits || len == 0)
+		return;
+	first = gpa / VB_VU_LOG_PAGE;
+	last = (gpa + (len - 1 < UINT64_MAX - gpa ? len - 1 : UINT64_MAX - gpa)) /
+	       VB_VU_LOG_PAGE;
+	for (uint64_t pg = first; pg <= last && pg / 8 < l->len; pg++)
+		__atomic_fetch_or(&l->bits[pg / 8], (uint8_t)(1u << (pg % 8)), __ATOMIC_RELAXED);
+}
+
+void vbi_vu_log_host(struct vbi_vu_log *l, const struct vbi_vu_mem *m, const void *p,
+		     size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	if (!l->bits || len == 0)
+		return;
+	/* The core maps a buffer region by region, so an iovec lies inside one mapping. */
+	for (uint32_t i = 0; i < m->n_maps; i++) {
+		const struct vbi_vu_map *mp = &m->maps[i];
+		uintptr_t lead = (uintptr_t)(mp->len - mp->r.size);
+		uintptr_t host = (uintptr_t)mp->base + lead;
+
+		if (a >= host && a - host < mp->r.size && len <= mp->r.size - (a - host)) {
+			vbi_vu_log_gpa(l, mp->r.guest_addr + (a - host), len);
+			return;
+		}
+	}
+}

@@ -218,11 +218,22 @@ int vbi_vu_msg_check(const struct vbi_vu_msg *m, const struct vbi_vu_limits *lim
 			return -EINVAL;
 		return 0;
 	}
+	case VB_VU_SET_LOG_BASE:
+		/* vhost-user.rst SET_LOG_BASE: the log description and the log's fd. */
+		return check_size(m, sizeof(struct vb_vu_log), 1);
+	case VB_VU_SET_LOG_FD:
+		/* An fd to signal when the log changed; no payload (some send a u64). */
+		return (m->size == 0 || m->size == 8) && m->n_fds == 1 ? 0 : -EINVAL;
 	case VB_VU_GET_INFLIGHT_FD:
 	case VB_VU_SET_INFLIGHT_FD:
 		/* Sizes and queue counts need the server's state: checked there. */
 		return check_size(m, sizeof(struct vb_vu_inflight),
 				  m->request == VB_VU_SET_INFLIGHT_FD ? 1 : 0);
+	case VB_VU_SET_BACKEND_REQ_FD:
+		/* QEMU sends no payload; a u64 some front-ends add is ignored. */
+		if (m->n_fds != 1 || (m->size != 0 && m->size != 8))
+			return -EINVAL;
+		return 0;
 	case VB_VU_GET_CONFIG:
 	case VB_VU_SET_CONFIG:
 		if (m->n_fds != 0 || m->size < VB_VU_CONFIG_HDR_SIZE ||

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -30,6 +31,12 @@
 #define TAG_LISTEN	1u
 #define TAG_CONN	2u
 #define TAG_KICK	3u
+#define TAG_BACKEND	4u	/* the back-end request channel (BACKEND_REQ) */
+#define TAG_RECONNECT	5u	/* client mode: time to connect again */
+
+/* Client mode (vb_vu_connect()): retry delays double from the first to the last. */
+#define RECONNECT_FIRST_MS	50u
+#define RECONNECT_MAX_MS	2000u
 #define TAG(kind, idx)	(((uint64_t)(kind) << 32) | (idx))
 
 /* Feature bits the core must never offer over vhost-user: bits the protocol owns (30, 26),
@@ -74,7 +81,12 @@ struct vb_vu_server {
 	int			conn_fd;
 	bool			attached;	/* conn_fd came from vb_vu_attach_fd() */
 	bool			ended;		/* an attached connection closed */
+	/* Client mode: the front-end's socket, connected again whenever the link drops. */
+	char			*connect_path;
+	int			timer_fd;	/* armed while waiting to retry */
+	uint32_t		retry_ms;	/* next delay */
 	struct vbi_vu_rx	rx;
+	struct vbi_vu_backend	backend;	/* SET_BACKEND_REQ_FD channel */
 	/* Session (one connection). */
 	bool			owner;
 	bool			features_set;	/* the core is past DRIVER_OK */
@@ -90,6 +102,7 @@ struct vb_vu_server {
 	size_t			infl_len;
 	uint16_t		infl_nq;
 	uint16_t		infl_qsz;
+	struct vbi_vu_log	log;		/* dirty log (SET_LOG_BASE); unmapped: none */
 	uint16_t		num_queues;
 	struct vu_ring		rings[];
 };
@@ -141,12 +154,27 @@ static int vu_notify(void *transport, uint16_t qidx)
 	return 0;
 }
 
+/*
+ * vhost-user.rst BACKEND_CONFIG_CHANGE_MSG, on the channel of SET_BACKEND_REQ_FD. With
+ * REPLY_ACK the message asks for an ack, which dispatch reads whenever it comes (backend.c
+ * says why it is not awaited here). Without a channel the front-end sees the change on its
+ * next GET_CONFIG only.
+ * @satisfy{VB-REQ-VU-501}
+ */
 static int vu_config_changed(void *transport)
 {
-	/* Telling the front-end needs the back-end request channel (BACKEND_REQ), which this
-	 * transport does not offer yet; it re-reads config with GET_CONFIG. */
-	(void)transport;
-	return 0;
+	struct vb_vu_server *s = transport;
+	int ret;
+
+	if (s->backend.fd < 0 || !has_protocol(s, VB_VU_PROTOCOL_F_CONFIG))
+		return 0;
+	ret = vbi_vu_backend_send(&s->backend, VB_VU_BACKEND_CONFIG_CHANGE_MSG,
+				  has_protocol(s, VB_VU_PROTOCOL_F_REPLY_ACK));
+	if (ret < 0)
+		vu_log(s, VB_LOG_WARN, "vhost-user: config change not sent: %s", strerror(-ret));
+	else
+		vu_log(s, VB_LOG_INFO, "vhost-user: config change sent to the front-end");
+	return ret;
 }
 
 static void vu_needs_reset(void *transport)
@@ -210,6 +238,8 @@ static void infl_pre_push(void *ctx, struct vb_vq *vq, uint16_t head)
 {
 	struct vu_ring *r = vq_ring(ctx, vq);
 
+	if (!r->infl)
+		return;	/* attached for the dirty log only */
 	r->infl->last_batch_head = head;
 	INFL_BARRIER();
 }
@@ -218,6 +248,8 @@ static void infl_post_push(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t 
 {
 	struct vu_ring *r = vq_ring(ctx, vq);
 
+	if (!r->infl)
+		return;	/* attached for the dirty log only */
 	INFL_BARRIER();
 	if (head < r->infl_num)
 		infl_desc(r->infl)[head].inflight = 0;
@@ -243,13 +275,66 @@ static int infl_resubmit(void *ctx, struct vb_vq *vq)
 	return -1;
 }
 
+/* Dirty logging is on: LOG_ALL negotiated and a log mapped (vhost-user.rst "Migration"). */
+static bool log_on(const struct vb_vu_server *s)
+{
+	return (s->features & VB_BIT(VB_VU_F_LOG_ALL)) && s->log.bits;
+}
+
+/*
+ * After a push: mark the guest pages the device wrote, i.e. the written bytes of the chain's
+ * writable buffers and, with VHOST_VRING_F_LOG, the used element and the used index at
+ * log_guest_addr (the used ring's guest physical address).
+ * @satisfy{VB-REQ-VU-402} @satisfy{VB-REQ-VU-403}
+ */
+static void log_push(void *ctx, struct vb_vq *vq, const struct vb_chain *c, uint32_t written)
+{
+	struct vb_vu_server *s = ctx;
+	struct vu_ring *r = vq_ring(s, vq);
+	struct vb_vq_pos pos;
+	uint32_t left = written;
+
+	if (!log_on(s))
+		return;
+	for (uint16_t i = 0; i < c->n_write && left; i++) {
+		size_t n = c->write[i].len < left ? c->write[i].len : left;
+
+		vbi_vu_log_host(&s->log, &s->mem, c->write[i].base, n);
+		left -= (uint32_t)n;
+	}
+	if (!(r->addr.flags & VB_VU_VRING_F_LOG) || r->num == 0)
+		return;
+	vb_vq_get_pos(vq, &pos);
+	/* virtio 1.2, 2.7.8 "The Virtqueue Used Ring": flags, idx, then 8-byte elements. */
+	vbi_vu_log_gpa(&s->log, r->addr.log_guest_addr + 4u +
+		       8u * (uint64_t)((uint16_t)(pos.used_idx - 1u) % r->num), 8);
+	vbi_vu_log_gpa(&s->log, r->addr.log_guest_addr + 2u, 2);
+}
+
 /* @satisfy{VB-REQ-VU-301} */
 static const struct vb_vq_inflight_ops vu_inflight_ops = {
 	.popped = infl_popped,
 	.pre_push = infl_pre_push,
 	.post_push = infl_post_push,
 	.resubmit = infl_resubmit,
+	.log_push = log_push,
 };
+
+/* A split ring without an inflight record gets the hooks while logging is on: the queue
+ * takes the tracked path only then, the plain path stays as it is otherwise. */
+static void log_attach(struct vb_vu_server *s, uint16_t q)
+{
+	if (s->rings[q].infl)
+		return;	/* hooks already set; log_push checks log_on() */
+	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q),
+			       log_on(s) && !ring_is_packed(s) ? &vu_inflight_ops : NULL, s);
+}
+
+static void log_attach_all(struct vb_vu_server *s)
+{
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		log_attach(s, q);
+}
 
 /* Stop tracking ring q (its record stays as it is in the shared memory). */
 static void infl_detach(struct vb_vu_server *s, uint16_t q)
@@ -582,6 +667,7 @@ static int ring_try_live(struct vb_vu_server *s, uint16_t q)
 	ret = infl_start(s, q, used_idx, &pos);
 	if (ret < 0)
 		return ret;
+	log_attach(s, q);
 	ret = vb_vq_set_pos(vq, &pos);
 	if (ret < 0)
 		return ret;
@@ -631,6 +717,17 @@ static int watch(struct vb_vu_server *s, int fd, uint64_t tag)
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* Client mode: connect again after retry_ms. */
+static int reconnect_arm(struct vb_vu_server *s)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = s->retry_ms / 1000u;
+	its.it_value.tv_nsec = (long)(s->retry_ms % 1000u) * 1000000L;
+	return timerfd_settime(s->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
 /* @satisfy{VB-REQ-VU-003} a disconnect releases everything and serves the next frontend */
 static void conn_close(struct vb_vu_server *s, const char *why)
 {
@@ -640,10 +737,14 @@ static void conn_close(struct vb_vu_server *s, const char *why)
 	/* The device stops touching guest memory before the memory goes away. */
 	device_reset(s);
 	infl_unmap(s);
+	vbi_vu_log_clear(&s->log);
 	vbi_vu_mem_clear(&s->mem);
 	s->stats.mapped_regions = 0;
 	vbi_vu_msg_close_fds(&s->rx.msg);
 	vbi_vu_rx_reset(&s->rx);
+	/* @satisfy{VB-REQ-VU-500} the back-end channel ends with its connection (closing
+	 * the fd also takes it out of the epoll set). */
+	vbi_vu_backend_close(&s->backend);
 	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->conn_fd, NULL);
 	close_fd(&s->conn_fd);
 	s->owner = false;
@@ -653,6 +754,11 @@ static void conn_close(struct vb_vu_server *s, const char *why)
 	s->attached = false;
 	if (s->listen_fd >= 0)
 		(void)watch(s, s->listen_fd, TAG(TAG_LISTEN, 0));
+	if (s->connect_path) {
+		/* @satisfy{VB-REQ-VU-510} client mode: dial the front-end again. */
+		s->retry_ms = RECONNECT_FIRST_MS;
+		(void)reconnect_arm(s);
+	}
 }
 
 static int conn_open(struct vb_vu_server *s, int fd, bool attached)
@@ -672,6 +778,102 @@ static int conn_open(struct vb_vu_server *s, int fd, bool attached)
 		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen_fd, NULL);
 	vu_log(s, VB_LOG_INFO, "vhost-user: front-end connected");
 	return 0;
+}
+
+/* ---- Client mode (vb_vu_connect()) ---- */
+
+/* One attempt to reach the front-end's listening socket: 0 (connected) or a negative errno. */
+static int connect_once(struct vb_vu_server *s)
+{
+	struct sockaddr_un sa;
+	int fd, ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, s->connect_path, strlen(s->connect_path));
+	/* Non-blocking: a full backlog fails with EAGAIN (then retried) instead of hanging. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = conn_open(s, fd, false);
+	if (ret < 0)
+		close(fd);
+	return ret;
+}
+
+/* The retry timer fired: try once, or wait twice as long (bounded) for the next try. */
+static void reconnect_due(struct vb_vu_server *s)
+{
+	uint64_t expirations;
+	int ret;
+
+	if (read(s->timer_fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
+		return;
+	if (s->conn_fd >= 0 || !s->connect_path)
+		return;
+	ret = connect_once(s);
+	if (ret == 0) {
+		s->retry_ms = RECONNECT_FIRST_MS;
+		return;
+	}
+	vu_log(s, s->retry_ms == RECONNECT_FIRST_MS ? VB_LOG_INFO : VB_LOG_DEBUG,
+	       "vhost-user: connect to %s: %s (retrying in %u ms)", s->connect_path,
+	       strerror(-ret), s->retry_ms * 2u > RECONNECT_MAX_MS ? RECONNECT_MAX_MS :
+	       s->retry_ms * 2u);
+	s->retry_ms = s->retry_ms * 2u > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->retry_ms * 2u;
+	(void)reconnect_arm(s);
+}
+
+/* ---- The back-end request channel (BACKEND_REQ) ---- */
+
+static void backend_close(struct vb_vu_server *s)
+{
+	if (s->backend.fd >= 0)
+		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->backend.fd, NULL);
+	vbi_vu_backend_close(&s->backend);
+}
+
+/* SET_BACKEND_REQ_FD: a new channel replaces the old one. @satisfy{VB-REQ-VU-500} */
+static int backend_set(struct vb_vu_server *s, struct vbi_vu_msg *m)
+{
+	int ret;
+
+	if (!has_protocol(s, VB_VU_PROTOCOL_F_BACKEND_REQ))
+		return -EPROTO;
+	/* Checked before the old channel goes (a refusal changes nothing); closing the old fd
+	 * also takes it out of the epoll set. */
+	ret = vbi_vu_backend_set(&s->backend, m->fds[0]);
+	if (ret < 0)
+		return ret;
+	m->n_fds = 0;	/* consumed */
+	ret = watch(s, s->backend.fd, TAG(TAG_BACKEND, 0));
+	if (ret < 0)
+		backend_close(s);
+	return ret;
+}
+
+static void backend_readable(struct vb_vu_server *s)
+{
+	uint64_t nack;
+	int ret;
+
+	if (s->backend.fd < 0)
+		return;
+	ret = vbi_vu_backend_readable(&s->backend, &nack);
+	if (nack)
+		vu_log(s, VB_LOG_WARN, "vhost-user: front-end failed %llu back-end request(s)",
+		       (unsigned long long)nack);
+	if (ret < 0) {
+		/* The main connection lives on; config changes are then only polled. */
+		vu_log(s, VB_LOG_WARN, "vhost-user: back-end channel closed: %s",
+		       ret == -ECONNRESET ? "front-end hung up" : strerror(-ret));
+		backend_close(s);
+	}
 }
 
 /* ---- Messages ---- */
@@ -698,15 +900,26 @@ static void reply_u64(struct vu_reply *rep, uint64_t v)
 
 static int set_features(struct vb_vu_server *s, uint64_t f)
 {
-	uint64_t vf = f & ~VB_BIT(VB_VU_F_PROTOCOL_FEATURES);
+	uint64_t vf = f & ~(VB_BIT(VB_VU_F_PROTOCOL_FEATURES) | VB_BIT(VB_VU_F_LOG_ALL));
 	uint8_t st = vb_dev_get_status(s->dev);
 	int ret;
 
+	/* VHOST_F_LOG_ALL is the transport's (offered with LOG_SHMFD); the core never sees it.
+	 * Packed rings have no push hooks: logging them is refused rather than left silent.
+	 * @satisfy{VB-REQ-VU-400} */
+	if (f & VB_BIT(VB_VU_F_LOG_ALL)) {
+		if (!(s->cfg.protocol_features & VB_BIT(VB_VU_PROTOCOL_F_LOG_SHMFD)))
+			return -ENOTSUP;
+		if (vf & VB_BIT(VB_VIRTIO_F_RING_PACKED))
+			return -ENOTSUP;
+	}
 	if (st & VB_VIRTIO_S_FEATURES_OK) {
 		/* Front-ends resend the same features at every start (and once per queue
-		 * pair with MQ): nothing changes then. */
+		 * pair with MQ): nothing changes then. LOG_ALL comes and goes while the
+		 * rings run (migration start and end). */
 		if (vf == vb_dev_get_driver_features(s->dev)) {
 			s->features = f;
+			log_attach_all(s);
 			return 0;
 		}
 		for (uint16_t q = 0; q < s->num_queues; q++)
@@ -739,6 +952,7 @@ static int set_features(struct vb_vu_server *s, uint64_t f)
 	}
 	s->features = f;
 	s->features_set = true;
+	log_attach_all(s);
 	for (uint16_t q = 0; q < s->num_queues; q++)
 		(void)ring_try_live(s, q);
 	return 0;
@@ -961,7 +1175,9 @@ static int execute(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply
 		return -EPROTO;
 	switch (m->request) {
 	case VB_VU_GET_FEATURES:
-		reply_u64(rep, vb_dev_get_features(s->dev) | VB_BIT(VB_VU_F_PROTOCOL_FEATURES));
+		reply_u64(rep, vb_dev_get_features(s->dev) | VB_BIT(VB_VU_F_PROTOCOL_FEATURES) |
+			  ((s->cfg.protocol_features & VB_BIT(VB_VU_PROTOCOL_F_LOG_SHMFD)) ?
+			   VB_BIT(VB_VU_F_LOG_ALL) : 0));
 		return 0;
 	case VB_VU_SET_FEATURES:
 		return set_features(s, m->payload.u64);
@@ -1023,6 +1239,8 @@ static int execute(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply
 	case VB_VU_GET_CONFIG:
 	case VB_VU_SET_CONFIG:
 		return handle_config(s, m, rep);
+	case VB_VU_SET_BACKEND_REQ_FD:
+		return backend_set(s, m);
 	case VB_VU_GET_INFLIGHT_FD:
 		ret = get_inflight(s, &m->payload.inflight, &rep->p.inflight, &rep->fd);
 		if (ret == 0) {
@@ -1032,6 +1250,24 @@ static int execute(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_reply
 		return ret;
 	case VB_VU_SET_INFLIGHT_FD:
 		return set_inflight(s, &m->payload.inflight, m->fds[0]);
+	case VB_VU_SET_LOG_BASE:
+		/* vhost-user.rst SET_LOG_BASE: with LOG_SHMFD the front-end waits for an empty
+		 * reply; a refused log closes the connection (its reply cannot say no). */
+		if (!has_protocol(s, VB_VU_PROTOCOL_F_LOG_SHMFD))
+			return -EPROTO;
+		ret = vbi_vu_log_set(&s->log, &m->payload.log, m->fds[0],
+				     vbi_vu_mem_guest_end(&s->mem));
+		if (ret < 0)
+			return ret;
+		vu_log(s, VB_LOG_INFO, "vhost-user: dirty log: %llu bytes",
+		       (unsigned long long)m->payload.log.mmap_size);
+		log_attach_all(s);
+		rep->has = true;
+		rep->size = 0;
+		return 0;
+	case VB_VU_SET_LOG_FD:
+		/* A log-changed eventfd, used by no front-end with a shared log: closed. */
+		return 0;
 	case VB_VU_RESET_DEVICE:
 		if (!has_protocol(s, VB_VU_PROTOCOL_F_RESET_DEVICE))
 			return -EPROTO;
@@ -1169,7 +1405,8 @@ VB_EXPORT int vb_vu_server_new(const struct vb_vu_config *cfg, struct vb_vu_serv
 	s->cfg = *cfg;
 	s->cfg.protocol_features &= VB_VU_PROTOCOL_FEATURES_SUPPORTED;
 	s->num_queues = cfg->ops->num_queues;
-	s->epfd = s->listen_fd = s->conn_fd = -1;
+	s->epfd = s->listen_fd = s->conn_fd = s->timer_fd = -1;
+	vbi_vu_backend_init(&s->backend);
 	vbi_vu_mem_init(&s->mem, cfg->max_mem_slots);
 	for (uint16_t q = 0; q < s->num_queues; q++) {
 		s->rings[q].kick_fd = s->rings[q].call_fd = s->rings[q].err_fd = -1;
@@ -1208,6 +1445,7 @@ VB_EXPORT void vb_vu_server_free(struct vb_vu_server *s)
 		conn_close(s, "server freed");
 	device_reset(s);
 	infl_unmap(s);
+	vbi_vu_log_clear(&s->log);
 	vbi_vu_mem_clear(&s->mem);
 	if (s->listen_fd >= 0) {
 		close(s->listen_fd);
@@ -1215,6 +1453,9 @@ VB_EXPORT void vb_vu_server_free(struct vb_vu_server *s)
 			unlink(s->listen_path);
 	}
 	free(s->listen_path);
+	free(s->connect_path);
+	s->connect_path = NULL;
+	close_fd(&s->timer_fd);
 	close_fd(&s->epfd);
 	free(s->dev_storage);
 	free(s);
@@ -1227,7 +1468,8 @@ VB_EXPORT int vb_vu_listen(struct vb_vu_server *s, const char *path)
 	int fd, ret;
 
 	memset(&sa, 0, sizeof(sa));
-	if (!path || strlen(path) >= sizeof(sa.sun_path) || s->listen_fd >= 0)
+	if (!path || strlen(path) >= sizeof(sa.sun_path) || s->listen_fd >= 0 ||
+	    s->connect_path)
 		return -EINVAL;
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path));
@@ -1257,7 +1499,7 @@ VB_EXPORT int vb_vu_listen_fd(struct vb_vu_server *s, int fd)
 {
 	int ret;
 
-	if (fd < 0 || s->listen_fd >= 0)
+	if (fd < 0 || s->listen_fd >= 0 || s->connect_path)
 		return -EINVAL;
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	s->listen_fd = fd;
@@ -1267,6 +1509,41 @@ VB_EXPORT int vb_vu_listen_fd(struct vb_vu_server *s, int fd)
 	if (ret < 0)
 		s->listen_fd = -1;
 	return ret;
+}
+
+/* @satisfy{VB-REQ-VU-510} */
+VB_EXPORT int vb_vu_connect(struct vb_vu_server *s, const char *path)
+{
+	struct sockaddr_un sa;
+	int ret;
+
+	if (!s || !path || !path[0] || strlen(path) >= sizeof(sa.sun_path) ||
+	    s->listen_fd >= 0 || s->connect_path)
+		return -EINVAL;
+	if (s->conn_fd >= 0)
+		return -EBUSY;
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->timer_fd < 0)
+		return -errno;
+	ret = watch(s, s->timer_fd, TAG(TAG_RECONNECT, 0));
+	if (ret == 0) {
+		s->connect_path = strdup(path);
+		if (!s->connect_path)
+			ret = -ENOMEM;
+	}
+	if (ret < 0) {
+		close_fd(&s->timer_fd);
+		return ret;
+	}
+	s->retry_ms = RECONNECT_FIRST_MS;
+	ret = connect_once(s);
+	if (ret < 0) {
+		/* The front-end may not listen yet: keep trying from vb_vu_dispatch(). */
+		vu_log(s, VB_LOG_INFO, "vhost-user: connect to %s: %s (retrying)", path,
+		       strerror(-ret));
+		return reconnect_arm(s);
+	}
+	return 0;
 }
 
 VB_EXPORT int vb_vu_attach_fd(struct vb_vu_server *s, int fd)
@@ -1309,6 +1586,12 @@ VB_EXPORT int vb_vu_dispatch(struct vb_vu_server *s)
 			break;
 		case TAG_KICK:
 			kick_readable(s, idx);
+			break;
+		case TAG_BACKEND:
+			backend_readable(s);
+			break;
+		case TAG_RECONNECT:
+			reconnect_due(s);
 			break;
 		default:
 			break;

@@ -30,6 +30,7 @@ struct vbi_vu_msg {
 		struct vb_vu_mem_reg		reg;
 		struct vb_vu_config_space	config;
 		struct vb_vu_inflight		inflight;
+		struct vb_vu_log		log;
 		uint8_t				raw[VBI_VU_PAYLOAD_MAX];
 	} payload;
 	int		fds[VB_VU_MAX_FDS];
@@ -43,6 +44,7 @@ _Static_assert(sizeof(struct vb_vu_mem_table) == 8 + 32 * VB_VU_MEM_TABLE_MAX, "
 _Static_assert(sizeof(struct vb_vu_mem_reg) == 40, "single memory region is 40 bytes");
 _Static_assert(sizeof(struct vb_vu_config_space) == 12 + VB_VU_CONFIG_MAX, "config space");
 _Static_assert(sizeof(struct vb_vu_inflight) == 24, "inflight description is 24 bytes");
+_Static_assert(sizeof(struct vb_vu_log) == 16, "log description is 16 bytes");
 _Static_assert(sizeof(struct vb_vu_inflight_split) == 16, "inflight queue header is 16 bytes");
 _Static_assert(sizeof(struct vb_vu_inflight_desc) == 16, "inflight entry is 16 bytes");
 
@@ -91,6 +93,30 @@ int vbi_vu_msg_reply(int sock, uint32_t request, const void *payload, uint32_t s
 int vbi_vu_msg_reply_fd(int sock, uint32_t request, const void *payload, uint32_t size,
 			int fd);
 
+/* ---- backend.c: the back-end request channel (BACKEND_REQ) ---- */
+
+struct vbi_vu_backend {
+	int		fd;		/* -1: none */
+	uint32_t	pending;	/* NEED_REPLY messages not acknowledged yet */
+	uint64_t	sent;
+	uint64_t	acked;
+	uint8_t		buf[VB_VU_HDR_SIZE + 8];	/* a REPLY_ACK reply in pieces */
+	size_t		got;
+};
+
+void vbi_vu_backend_init(struct vbi_vu_backend *b);
+/* Close the channel (if any) and forget what was pending. */
+void vbi_vu_backend_close(struct vbi_vu_backend *b);
+/* Take fd (owned from now on) as the channel, closing the previous one. -EINVAL if fd is
+ * not a socket (then the caller still owns it). */
+int vbi_vu_backend_set(struct vbi_vu_backend *b, int fd);
+/* Send a payload-less back-end request without blocking. 0, -ENOTCONN (no channel), or a
+ * negative errno from send() (-EAGAIN: the front-end does not read the channel). */
+int vbi_vu_backend_send(struct vbi_vu_backend *b, uint32_t request, bool need_reply);
+/* Consume every REPLY_ACK that arrived; *nack counts non-zero ones. 0, -ECONNRESET (the
+ * front-end closed the channel), -EPROTO (not an expected ack), or a negative errno. */
+int vbi_vu_backend_readable(struct vbi_vu_backend *b, uint64_t *nack);
+
 /* ---- mem.c ---- */
 
 /* One mapping made for a region. */
@@ -125,5 +151,31 @@ int vbi_vu_mem_remove(struct vbi_vu_mem *m, const struct vb_vu_mem_region *r);
 
 /* Unmap everything. */
 void vbi_vu_mem_clear(struct vbi_vu_mem *m);
+
+/* One past the highest guest address of the table (0 if empty). */
+uint64_t vbi_vu_mem_guest_end(const struct vbi_vu_mem *m);
+
+/* Dirty log of the session (SET_LOG_BASE), one bit per VB_VU_LOG_PAGE of guest memory. */
+struct vbi_vu_log {
+	void		*map;		/* mmap() result, NULL: no log */
+	size_t		map_len;
+	uint8_t		*bits;		/* the bitmap, at mmap_offset in the mapping */
+	uint64_t	len;		/* bytes of the bitmap */
+};
+
+/* Map the log at d->mmap_offset of fd (not consumed) and replace the old one with it. The
+ * bitmap must cover guest addresses below guest_end. On any error the old log stays.
+ * Returns 0, -EINVAL (not a regular file, empty, wrapping, beyond the end of the file, too
+ * small for guest_end), -ENOMEM (mmap failed). */
+int vbi_vu_log_set(struct vbi_vu_log *l, const struct vb_vu_log *d, int fd,
+		   uint64_t guest_end);
+/* Unmap the log. */
+void vbi_vu_log_clear(struct vbi_vu_log *l);
+/* Mark the pages of guest range [gpa, gpa + len) dirty (atomically; pages the bitmap does
+ * not cover are skipped). */
+void vbi_vu_log_gpa(struct vbi_vu_log *l, uint64_t gpa, uint64_t len);
+/* Mark the guest pages behind host range [p, p + len) of the memory table m. */
+void vbi_vu_log_host(struct vbi_vu_log *l, const struct vbi_vu_mem *m, const void *p,
+		     size_t len);
 
 #endif
