@@ -25,7 +25,7 @@
 static _Alignas(64) uint8_t pool[VBT_STATIC_POOL_BYTES];
 static size_t pool_used;
 
-static _Noreturn void die(const char *why)
+_Noreturn void vbt_die(const char *why)
 {
 	vb_port_log(VB_LOG_ERR, why);
 	__builtin_trap();
@@ -36,7 +36,6 @@ int vbt_guest_init(struct vbt_guest *g, uint64_t gpa, size_t size, size_t region
 	/* 64-byte granules keep every guest's ring areas aligned in the host, as vbt-mem.c's
 	 * 16-byte placement does. */
 	size_t body = (size + 63u) & ~(size_t)63u;
-	int ret;
 
 	memset(g, 0, sizeof(*g));
 	if (size == 0 || body < size)
@@ -49,27 +48,7 @@ int vbt_guest_init(struct vbt_guest *g, uint64_t gpa, size_t size, size_t region
 	g->mapping_len = body;
 	pool_used += body;
 	g->base = g->mapping;
-	g->size = size;
-	g->gpa = gpa;
-	memset(g->base, 0, body);
-	ret = vb_mem_init(&g->mem, g->regions, VBT_MAX_REGIONS);
-	if (ret < 0)
-		return ret;
-	for (size_t off = 0; off < size;) {
-		size_t len = region_size && region_size < size - off ? region_size : size - off;
-		struct vb_mem_region r = {
-			.guest_addr = gpa + off,
-			.size = len,
-			.host_ptr = g->base + off,
-			.flags = VB_MEM_F_READ | VB_MEM_F_WRITE,
-		};
-
-		ret = vb_mem_add(&g->mem, &r);
-		if (ret < 0)
-			return ret;
-		off += len;
-	}
-	return 0;
+	return vbt_guest_describe(g, gpa, size, region_size);
 }
 
 void vbt_guest_fini(struct vbt_guest *g)
@@ -79,29 +58,4 @@ void vbt_guest_fini(struct vbt_guest *g)
 	if (m && m + g->mapping_len == pool + pool_used)
 		pool_used -= g->mapping_len;
 	memset(g, 0, sizeof(*g));
-}
-
-uint64_t vbt_guest_alloc(struct vbt_guest *g, size_t len, size_t align)
-{
-	uint64_t off = (g->next + align - 1) & ~(uint64_t)(align - 1);
-
-	if (len > g->size || off > g->size - len)
-		die("vbt-mem-static: fake guest memory exhausted");
-	g->next = off + len;
-	memset(g->base + off, 0, len);
-	return g->gpa + off;
-}
-
-void *vbt_guest_ptr(struct vbt_guest *g, uint64_t gpa)
-{
-	if (gpa < g->gpa || gpa - g->gpa >= g->size)
-		die("vbt-mem-static: guest address outside the fake guest");
-	return g->base + (gpa - g->gpa);
-}
-
-void vbt_guest_set_region_flags(struct vbt_guest *g, unsigned int idx, uint32_t flags)
-{
-	if (idx >= g->mem.n_regions)
-		die("vbt-mem-static: no such region");
-	g->regions[idx].flags = flags;
 }

@@ -44,4 +44,12 @@ void *vbt_guest_ptr(struct vbt_guest *g, uint64_t gpa);
 /* Restrict a region's device access (VB_MEM_F_READ / VB_MEM_F_WRITE) by index. */
 void vbt_guest_set_region_flags(struct vbt_guest *g, unsigned int idx, uint32_t flags);
 
+/* Shared by the two providers of the bytes (vbt-mem-common.c): describe g->base[0, size) at
+ * gpa to the core as regions of region_size bytes (0: one region). */
+int vbt_guest_describe(struct vbt_guest *g, uint64_t gpa, size_t size, size_t region_size);
+
+/* Report a test bug (memory exhausted, address outside the guest) and stop; each provider
+ * defines it for its platform. */
+_Noreturn void vbt_die(const char *why);
+
 #endif
