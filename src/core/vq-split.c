@@ -279,7 +279,8 @@ int vbi_split_pop_batch(struct vb_vq *vq, struct vb_chain *chains, unsigned int 
 				break;
 		}
 		INVALIDATE(&ring[last & mask], 2);
-		head = vb_le16_to_cpu(ring[last & mask]);
+		/* One load the compiler cannot repeat: the driver may rewrite the slot. */
+		head = vbi_load_relaxed_le16(&ring[last & mask]);
 		if (VB_UNLIKELY(head >= vq->num)) {
 			ret = vbi_vq_fail(vq, -EPROTO, "available ring head index out of range");
 			break;
