@@ -84,7 +84,7 @@ int vbi_blk_file_rw(int fd, const struct vb_blk_io *io, uint64_t done)
 	bool sync_after = false;
 	struct vb_iov_cursor cur;
 
-	if (io->offset > UINT64_MAX - io->len || io->offset + io->len > (uint64_t)INT64_MAX)
+	if (!vbi_blk_file_range_ok(io))
 		return -EIO;
 	vb_iov_cursor_init(&cur, io->iov, io->iov_num);
 	vb_iov_cursor_skip(&cur, (size_t)done);
@@ -152,32 +152,27 @@ static int falloc(int fd, int mode, uint64_t off, uint64_t len)
 	return r < 0 ? -errno : 0;
 }
 
-static bool unsupported(int err)
-{
-	return err == -EOPNOTSUPP || err == -ENOSYS || err == -EINVAL || err == -ENODEV;
-}
-
 /* @satisfy{VB-REQ-BLK-030} */
 int vbi_blk_file_dwz(int fd, const struct vb_blk_io *io)
 {
 	int r;
 
-	if (io->offset > (uint64_t)INT64_MAX || io->len > (uint64_t)INT64_MAX - io->offset)
+	if (!vbi_blk_file_range_ok(io))
 		return -EIO;
 	if (io->op == VB_BLK_OP_DISCARD) {
 		/* virtio 1.2, 5.2.6.2: the device MAY deallocate; a file system that cannot
 		 * punch holes simply keeps the data. */
 		r = falloc(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, io->offset, io->len);
-		return r == 0 || unsupported(r) ? 0 : -EIO;
+		return r == 0 || vbi_blk_file_unsupported(r) ? 0 : -EIO;
 	}
 	/* Write zeroes: "reads of the specified ranges of sectors MUST return zeroes". A hole
 	 * reads as zeroes, so unmap punches one; otherwise the blocks stay allocated. */
 	r = -EOPNOTSUPP;
 	if (io->flags & VB_BLK_IO_UNMAP)
 		r = falloc(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, io->offset, io->len);
-	if (r != 0 && unsupported(r))
+	if (r != 0 && vbi_blk_file_unsupported(r))
 		r = falloc(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, io->offset, io->len);
-	if (r != 0 && unsupported(r))
+	if (r != 0 && vbi_blk_file_unsupported(r))
 		r = vbi_blk_file_zero(fd, io->offset, io->len);
 	if (r != 0)
 		return -EIO;

@@ -27,6 +27,7 @@ struct vb_blk_uring {
 	uint64_t	size;
 	unsigned int	queued;		/* SQEs prepared since the last io_uring_submit() */
 	unsigned int	inflight;	/* SQEs whose CQE has not been reaped */
+	bool		reaping;	/* commit() waits for the end of the reap */
 };
 
 static struct io_uring_sqe *get_sqe(struct vb_blk_uring *u)
@@ -50,7 +51,7 @@ static int uring_submit(void *backend, struct vb_blk_io *io)
 
 	if (io->op > VB_BLK_OP_WRITE_ZEROES)
 		return -ENOTSUP;
-	if (io->offset > (uint64_t)INT64_MAX || io->len > (uint64_t)INT64_MAX - io->offset)
+	if (!vbi_blk_file_range_ok(io))
 		return -EIO;
 	sqe = get_sqe(u);
 	if (!sqe)
@@ -97,7 +98,9 @@ static void uring_commit(void *backend)
 {
 	struct vb_blk_uring *u = backend;
 
-	if (u->queued && io_uring_submit(&u->ring) >= 0)
+	/* Inside reap() each completion may start a request's next segment and commit: one
+	 * io_uring_submit() at the end of the reap takes them all. */
+	if (!u->reaping && u->queued && io_uring_submit(&u->ring) >= 0)
 		u->queued = 0;
 }
 
@@ -108,6 +111,8 @@ static int result_of(struct vb_blk_uring *u, const struct vb_blk_io *io, int res
 	switch (io->op) {
 	case VB_BLK_OP_READ:
 	case VB_BLK_OP_WRITE:
+		if (res == -EOPNOTSUPP && io->op == VB_BLK_OP_WRITE && (io->flags & VB_BLK_IO_FUA))
+			return vbi_blk_file_rw(u->fd, io, 0);	/* write, then fdatasync */
 		if (res < 0)
 			return -EIO;
 		if ((uint64_t)res < io->len)
@@ -118,7 +123,7 @@ static int result_of(struct vb_blk_uring *u, const struct vb_blk_io *io, int res
 		if (res == 0)
 			return (io->op == VB_BLK_OP_WRITE_ZEROES && (io->flags & VB_BLK_IO_FUA)) ?
 			       vbi_blk_file_sync(u->fd) : 0;
-		if (res == -EOPNOTSUPP || res == -EINVAL || res == -ENOSYS || res == -ENODEV)
+		if (vbi_blk_file_unsupported(res))
 			return vbi_blk_file_dwz(u->fd, io);
 		return -EIO;
 	case VB_BLK_OP_FLUSH:
@@ -127,8 +132,8 @@ static int result_of(struct vb_blk_uring *u, const struct vb_blk_io *io, int res
 	}
 }
 
-/* Reap what is ready; with wait, block for the first one. */
-static int reap(struct vb_blk_uring *u, unsigned int min_wait)
+/* Reap what is ready; block until min_wait have been reaped. */
+static int reap_batch(struct vb_blk_uring *u, unsigned int min_wait)
 {
 	struct vb_blk *last = NULL;
 	int n = 0;
@@ -138,10 +143,14 @@ static int reap(struct vb_blk_uring *u, unsigned int min_wait)
 		struct vb_blk_io *io;
 		int res, ret;
 
-		if ((unsigned int)n < min_wait)
+		if ((unsigned int)n < min_wait) {
+			/* Never block with SQEs of this reap still unsubmitted. */
+			if (u->queued && io_uring_submit(&u->ring) >= 0)
+				u->queued = 0;
 			ret = io_uring_wait_cqe(&u->ring, &cqe);
-		else
+		} else {
 			ret = io_uring_peek_cqe(&u->ring, &cqe);
+		}
 		if (ret == -EINTR)
 			continue;
 		if (ret == -EAGAIN)
@@ -163,6 +172,20 @@ static int reap(struct vb_blk_uring *u, unsigned int min_wait)
 	}
 	if (last)
 		vb_blk_notify(last);
+	return n;
+}
+
+static int reap(struct vb_blk_uring *u, unsigned int min_wait)
+{
+	bool outer = !u->reaping;
+	int n;
+
+	u->reaping = true;
+	n = reap_batch(u, min_wait);
+	if (outer) {
+		u->reaping = false;
+		uring_commit(u);
+	}
 	return n;
 }
 

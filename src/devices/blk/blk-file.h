@@ -3,10 +3,25 @@
 #ifndef VB_DEVICES_BLK_FILE_H
 #define VB_DEVICES_BLK_FILE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "virtio-backend/devices/blk.h"
+#include "internal/check.h"
+
+/* io's byte range fits an off_t (pread/fallocate/io_uring take signed 64-bit offsets). */
+static inline bool vbi_blk_file_range_ok(const struct vb_blk_io *io)
+{
+	return vbi_range_inside(io->offset, io->len, 0, (uint64_t)INT64_MAX);
+}
+
+/* An fallocate() error (-errno) meaning "this mode is not available here", after which the
+ * caller falls back to another mode or to plain writes. */
+static inline bool vbi_blk_file_unsupported(int err)
+{
+	return err == -EOPNOTSUPP || err == -ENOSYS || err == -EINVAL || err == -ENODEV;
+}
 
 /* open() the image with VB_BLK_FILE_* flags and find its size in bytes (regular file or
  * block device). Returns the fd or a negative errno. */

@@ -382,7 +382,7 @@ VB_EXPORT void vb_blk_complete(struct vb_blk_io *io, int result)
 /* virtio 1.2, 5.2.6: sector + n within capacity, written so that nothing wraps. */
 static bool range_ok(const struct vb_blk *blk, uint64_t sector, uint64_t n)
 {
-	return sector <= blk->capacity && n <= blk->capacity - sector;
+	return vbi_range_inside(sector, n, 0, blk->capacity);
 }
 
 /* A write must be stable on completion (virtio 1.2, 5.2.6.2, cases 1 and 2 of "A write
@@ -447,6 +447,7 @@ static int parse_dwz(struct vb_blk *blk, struct blk_req *req, const struct vb_ch
 	uint32_t max_seg = discard ? blk->discard_seg : blk->wz_seg;
 	uint32_t max_sectors = discard ? blk->discard_sectors : blk->wz_sectors;
 	bool unsupp = false, ioerr = false;
+	struct vb_iov_cursor cur;
 	size_t n;
 
 	if (blk->cfg.flags & VB_BLK_CFG_READ_ONLY)
@@ -460,13 +461,18 @@ static int parse_dwz(struct vb_blk *blk, struct blk_req *req, const struct vb_ch
 	if (n > max_seg || VB_NEVER(n > blk->seg_cap))
 		return VB_VIRTIO_BLK_S_IOERR;
 	req->seg_num = 0;
+	/* One walk over the readable part (vb_chain_read() per segment would walk it from the
+	 * start each time: quadratic in guest-chosen descriptors). */
+	vb_iov_cursor_init(&cur, c->read, c->n_read);
+	if (vb_iov_cursor_skip(&cur, sizeof(struct vb_virtio_blk_req_hdr)) !=
+	    sizeof(struct vb_virtio_blk_req_hdr))
+		return VB_VIRTIO_BLK_S_IOERR;
 	for (size_t i = 0; i < n; i++) {
 		struct vb_virtio_blk_discard_write_zeroes w;
 		struct blk_seg *s = &req->seg[req->seg_num];
 		uint32_t flags;
 
-		if (vb_chain_read(c, sizeof(struct vb_virtio_blk_req_hdr) + i * sizeof(w), &w,
-				  sizeof(w)) < 0)
+		if (vb_iov_cursor_read(&cur, &w, sizeof(w)) != sizeof(w))
 			return VB_VIRTIO_BLK_S_IOERR;
 		s->sector = vb_le64_to_cpu(w.sector);
 		s->num_sectors = vb_le32_to_cpu(w.num_sectors);
