@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal/check.h"
 #include "vu-internal.h"
 
 void vbi_vu_mem_init(struct vbi_vu_mem *m, uint32_t max_slots)
@@ -31,38 +32,52 @@ static void unmap_one(struct vbi_vu_map *mp)
 }
 
 /*
- * Map one region. The fd must be a regular file (memfd, hugetlbfs, tmpfs) at least
- * mmap_offset + size bytes long: a shorter file would map, and then fault with SIGBUS on the
- * first access past its end, i.e. inside the data path.
+ * Map [offset, offset + size) of fd, shared and writable. The fd must be a regular file
+ * (memfd, hugetlbfs, tmpfs) holding all of it: a shorter file would map, and then fault with
+ * SIGBUS on the first access past its end, i.e. inside the data path. The mapping starts at
+ * the page below offset, *lead bytes before it.
  */
-static int map_one(const struct vb_vu_mem_region *r, int fd, struct vbi_vu_map *out)
+int vbi_vu_map_fd(int fd, uint64_t offset, uint64_t size, int flags, void **map,
+		  size_t *map_len, size_t *lead)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t pmask = (uint64_t)(page > 0 ? page : 4096) - 1;
-	uint64_t start = r->mmap_offset & ~pmask;
-	uint64_t lead = r->mmap_offset - start;
+	uint64_t start = offset & ~pmask;
 	struct stat st;
 	void *p;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0)
 		return -EINVAL;
-	if ((uint64_t)st.st_size < r->mmap_offset || (uint64_t)st.st_size - r->mmap_offset < r->size)
+	if ((uint64_t)st.st_size < offset || (uint64_t)st.st_size - offset < size)
 		return -EINVAL;
-	if (r->size > SIZE_MAX - lead || start > (uint64_t)INT64_MAX)
+	if (size > SIZE_MAX - (offset - start) || start > (uint64_t)INT64_MAX)
 		return -EINVAL;
-	p = mmap(NULL, (size_t)(r->size + lead), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, fd, (off_t)start);
+	p = mmap(NULL, (size_t)(size + (offset - start)), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | flags, fd, (off_t)start);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
-	out->base = p;
-	out->len = (size_t)(r->size + lead);
-	out->r = *r;
+	*map = p;
+	*map_len = (size_t)(size + (offset - start));
+	*lead = (size_t)(offset - start);
 	return 0;
+}
+
+static int map_one(const struct vb_vu_mem_region *r, int fd, struct vbi_vu_map *out)
+{
+	size_t lead;
+	int ret;
+
+	ret = vbi_vu_map_fd(fd, r->mmap_offset, r->size, MAP_NORESERVE, &out->base, &out->len,
+			    &lead);
+	if (ret == 0)
+		out->r = *r;
+	return ret;
 }
 
 static struct vb_mem_region core_region(const struct vbi_vu_map *mp)
 {
-	uint64_t lead = mp->r.mmap_offset & (uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+	/* map_one() mapped from the page below mmap_offset: the lead is what exceeds size. */
+	size_t lead = mp->len - (size_t)mp->r.size;
 	struct vb_mem_region cr = {
 		.guest_addr = mp->r.guest_addr,
 		.size = mp->r.size,
@@ -187,33 +202,22 @@ uint64_t vbi_vu_mem_guest_end(const struct vbi_vu_mem *m)
 /* @satisfy{VB-REQ-VU-401} the log is validated, mapped, and replaces the old one */
 int vbi_vu_log_set(struct vbi_vu_log *l, const struct vb_vu_log *d, int fd, uint64_t guest_end)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t pmask = (uint64_t)(page > 0 ? page : 4096) - 1;
-	uint64_t start = d->mmap_offset & ~pmask;
-	uint64_t lead = d->mmap_offset - start;
 	uint64_t pages = guest_end / VB_VU_LOG_PAGE + (guest_end % VB_VU_LOG_PAGE != 0);
-	struct stat st;
 	void *p;
+	size_t len, lead;
+	int ret;
 
 	if (d->mmap_size == 0 || d->mmap_offset > UINT64_MAX - d->mmap_size)
-		return -EINVAL;
-	/* A shorter file would map and then SIGBUS on the data path (as for regions). */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    (uint64_t)st.st_size < d->mmap_offset ||
-	    (uint64_t)st.st_size - d->mmap_offset < d->mmap_size)
 		return -EINVAL;
 	/* One bit per page of the guest memory mapped now. */
 	if (d->mmap_size < pages / 8 + (pages % 8 != 0))
 		return -EINVAL;
-	if (d->mmap_size > SIZE_MAX - lead || start > (uint64_t)INT64_MAX)
-		return -EINVAL;
-	p = mmap(NULL, (size_t)(d->mmap_size + lead), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)start);
-	if (p == MAP_FAILED)
-		return -ENOMEM;
+	ret = vbi_vu_map_fd(fd, d->mmap_offset, d->mmap_size, 0, &p, &len, &lead);
+	if (ret < 0)
+		return ret;
 	vbi_vu_log_clear(l);
 	l->map = p;
-	l->map_len = (size_t)(d->mmap_size + lead);
+	l->map_len = len;
 	l->bits = (uint8_t *)p + lead;
 	l->len = d->mmap_size;
 	return 0;
@@ -251,10 +255,9 @@ void vbi_vu_log_host(struct vbi_vu_log *l, const struct vbi_vu_mem *m, const voi
 	/* The core maps a buffer region by region, so an iovec lies inside one mapping. */
 	for (uint32_t i = 0; i < m->n_maps; i++) {
 		const struct vbi_vu_map *mp = &m->maps[i];
-		uintptr_t lead = (uintptr_t)(mp->len - mp->r.size);
-		uintptr_t host = (uintptr_t)mp->base + lead;
+		uintptr_t host = (uintptr_t)mp->base + (mp->len - (size_t)mp->r.size);
 
-		if (a >= host && a - host < mp->r.size && len <= mp->r.size - (a - host)) {
+		if (vbi_range_inside(a, len, host, mp->r.size)) {
 			vbi_vu_log_gpa(l, mp->r.guest_addr + (a - host), len);
 			return;
 		}

@@ -52,6 +52,7 @@
 /* A ring as vhost-user.rst "Ring states" sees it. */
 struct vu_ring {
 	int			kick_fd;	/* -1: none (polling front-end) */
+	bool			kick_nb;	/* kick_fd was O_NONBLOCK when it came */
 	int			call_fd;
 	int			err_fd;
 	bool			started;	/* SET_VRING_KICK .. GET_VRING_BASE */
@@ -363,6 +364,15 @@ struct infl_entry {
 	uint16_t head;
 };
 
+/* Inflight memory and features change only while every ring is stopped. */
+static bool any_started(const struct vb_vu_server *s)
+{
+	for (uint16_t q = 0; q < s->num_queues; q++)
+		if (s->rings[q].started)
+			return true;
+	return false;
+}
+
 static int infl_cmp(const void *a, const void *b)
 {
 	const struct infl_entry *x = a, *y = b;
@@ -383,13 +393,17 @@ static int infl_recover(struct vb_vu_server *s, uint16_t q, uint16_t used, struc
 	struct vb_vu_inflight_split *iq = r->infl;
 	struct vb_vu_inflight_desc *d = infl_desc(iq);
 	struct infl_entry *list;
-	uint16_t n = 0;
+	uint16_t n = 0, max;
 
+	/* The record is the front-end's memory, writable by it at any time: each field is
+	 * read once into a local, which alone is checked and used. */
 	if (iq->used_idx != used) {
 		/* The old back-end published last_batch_head's element and died before it
 		 * cleared the entry. */
-		if (iq->last_batch_head < r->infl_num)
-			d[iq->last_batch_head].inflight = 0;
+		uint16_t last = iq->last_batch_head;
+
+		if (last < r->infl_num)
+			d[last].inflight = 0;
 		iq->used_idx = used;
 	}
 	for (uint16_t i = 0; i < r->infl_num; i++) {
@@ -402,7 +416,7 @@ static int infl_recover(struct vb_vu_server *s, uint16_t q, uint16_t used, struc
 	}
 	r->counter = 0;
 	pos->used_idx = used;
-	pos->avail_idx = (uint16_t)(used + n);
+	pos->avail_idx = used;
 	if (n == 0)
 		return 0;
 	list = malloc(n * sizeof(*list));
@@ -412,12 +426,21 @@ static int infl_recover(struct vb_vu_server *s, uint16_t q, uint16_t used, struc
 		resubmit_free(r);
 		return -ENOMEM;
 	}
+	/* The second pass may see other flags than the first: it fills at most what was
+	 * allocated, and what it found is what is served. */
+	max = n;
 	n = 0;
-	for (uint16_t i = 0; i < r->num && i < r->infl_num; i++) {
+	for (uint16_t i = 0; i < r->num && i < r->infl_num && n < max; i++) {
 		if (d[i].inflight) {
 			list[n].counter = d[i].counter;
 			list[n++].head = i;
 		}
+	}
+	pos->avail_idx = (uint16_t)(used + n);
+	if (n == 0) {
+		free(list);
+		resubmit_free(r);
+		return 0;
 	}
 	qsort(list, n, sizeof(*list), infl_cmp);
 	for (uint16_t i = 0; i < n; i++)
@@ -441,6 +464,7 @@ static int infl_start(struct vb_vu_server *s, uint16_t q, uint16_t used, struct 
 {
 	struct vu_ring *r = &s->rings[q];
 	struct vb_vu_inflight_split *iq;
+	uint16_t version, desc_num;
 	int ret = 0;
 
 	infl_detach(s, q);
@@ -459,7 +483,10 @@ static int infl_start(struct vb_vu_server *s, uint16_t q, uint16_t used, struct 
 					     q * VB_VU_INFLIGHT_QUEUE_SIZE(s->infl_qsz));
 	r->infl = iq;
 	r->infl_num = s->infl_qsz;
-	if (iq->version == 0) {
+	/* Front-end memory: read once (infl_recover() says why). */
+	version = __atomic_load_n(&iq->version, __ATOMIC_RELAXED);
+	desc_num = __atomic_load_n(&iq->desc_num, __ATOMIC_RELAXED);
+	if (version == 0) {
 		/* Fresh memory (GET_INFLIGHT_FD): nothing to recover. */
 		iq->desc_num = s->infl_qsz;
 		iq->last_batch_head = 0;
@@ -467,9 +494,9 @@ static int infl_start(struct vb_vu_server *s, uint16_t q, uint16_t used, struct 
 		INFL_BARRIER();
 		iq->version = 1;
 		r->counter = 0;
-	} else if (iq->version != 1 || iq->desc_num != s->infl_qsz) {
+	} else if (version != 1 || desc_num != s->infl_qsz) {
 		vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: inflight record of version %u for %u "
-		       "entries not understood: not tracked", q, iq->version, iq->desc_num);
+		       "entries not understood: not tracked", q, version, desc_num);
 		r->infl = NULL;
 		r->infl_num = 0;
 		return 0;
@@ -501,9 +528,8 @@ static int get_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in,
 	/* Packed rings are not tracked, but QEMU asks before it sets features (possibly still
 	 * those of the last start): answered all the same, and infl_start() leaves packed rings
 	 * untracked. Refusing would close the connection (the request has its own reply). */
-	for (uint16_t q = 0; q < s->num_queues; q++)
-		if (s->rings[q].started)
-			return -EBUSY;
+	if (any_started(s))
+		return -EBUSY;
 	len = in->num_queues * VB_VU_INFLIGHT_QUEUE_SIZE(in->queue_size);
 	fd = memfd_create("vb-vu-inflight", MFD_CLOEXEC);
 	if (fd < 0)
@@ -539,9 +565,10 @@ static int get_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in,
  * @satisfy{VB-REQ-VU-300} */
 static int set_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in, int fd)
 {
-	struct stat st;
 	uint64_t need;
+	size_t len, lead;
 	void *p;
+	int ret;
 
 	if (!has_protocol(s, VB_VU_PROTOCOL_F_INFLIGHT_SHMFD))
 		return -EPROTO;
@@ -553,20 +580,15 @@ static int set_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in,
 	    (in->mmap_offset & (uint64_t)(sysconf(_SC_PAGESIZE) - 1)) ||
 	    in->mmap_offset > UINT64_MAX - in->mmap_size || in->mmap_offset > INT64_MAX)
 		return -EINVAL;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < in->mmap_offset + in->mmap_size)
-		return -EINVAL;
-	for (uint16_t q = 0; q < s->num_queues; q++)
-		if (s->rings[q].started)
-			return -EBUSY;
-	p = mmap(NULL, (size_t)in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 (off_t)in->mmap_offset);
-	if (p == MAP_FAILED)
-		return -errno;
+	if (any_started(s))
+		return -EBUSY;
+	/* mmap_offset is page-aligned (checked above): the mapping has no lead. */
+	ret = vbi_vu_map_fd(fd, in->mmap_offset, in->mmap_size, 0, &p, &len, &lead);
+	if (ret < 0)
+		return ret;
 	infl_unmap(s);
 	s->infl_base = p;
-	s->infl_len = (size_t)in->mmap_size;
+	s->infl_len = len;
 	s->infl_nq = in->num_queues;
 	s->infl_qsz = in->queue_size;
 	vu_log(s, VB_LOG_INFO, "vhost-user: inflight memory: given back, %u queue%s of %u",
@@ -810,6 +832,7 @@ static int connect_once(struct vb_vu_server *s)
 static void reconnect_due(struct vb_vu_server *s)
 {
 	uint64_t expirations;
+	uint32_t next;
 	int ret;
 
 	if (read(s->timer_fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
@@ -821,11 +844,11 @@ static void reconnect_due(struct vb_vu_server *s)
 		s->retry_ms = RECONNECT_FIRST_MS;
 		return;
 	}
+	next = s->retry_ms * 2u > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->retry_ms * 2u;
 	vu_log(s, s->retry_ms == RECONNECT_FIRST_MS ? VB_LOG_INFO : VB_LOG_DEBUG,
 	       "vhost-user: connect to %s: %s (retrying in %u ms)", s->connect_path,
-	       strerror(-ret), s->retry_ms * 2u > RECONNECT_MAX_MS ? RECONNECT_MAX_MS :
-	       s->retry_ms * 2u);
-	s->retry_ms = s->retry_ms * 2u > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : s->retry_ms * 2u;
+	       strerror(-ret), next);
+	s->retry_ms = next;
 	(void)reconnect_arm(s);
 }
 
@@ -922,9 +945,8 @@ static int set_features(struct vb_vu_server *s, uint64_t f)
 			log_attach_all(s);
 			return 0;
 		}
-		for (uint16_t q = 0; q < s->num_queues; q++)
-			if (s->rings[q].started)
-				return -EBUSY;	/* features move only with every ring stopped */
+		if (any_started(s))
+			return -EBUSY;	/* features move only with every ring stopped */
 		vb_dev_reset(s->dev);
 		s->features_set = false;
 		st = 0;
@@ -1060,6 +1082,11 @@ static int handle_ring(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_r
 		kick_unwatch(s, r);
 		set_ring_fd(m, &r->kick_fd);
 		if (r->kick_fd >= 0) {
+			/* Front-ends such as QEMU make their eventfds non-blocking: then a kick is
+			 * one read(), without the poll() that guards a blocking one. */
+			int fl = fcntl(r->kick_fd, F_GETFL);
+
+			r->kick_nb = fl >= 0 && (fl & O_NONBLOCK);
 			ret = watch(s, r->kick_fd, TAG(TAG_KICK, q));
 			if (ret < 0) {
 				close_fd(&r->kick_fd);
@@ -1365,8 +1392,9 @@ static void kick_readable(struct vb_vu_server *s, uint32_t q)
 		return;
 	p.fd = s->rings[q].kick_fd;
 	p.events = POLLIN;
-	/* The event may be stale (the fd was replaced in this batch): never block on it. */
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+	/* The event may be stale (the fd was replaced in this batch): never block on it. A
+	 * non-blocking fd just fails the read with EAGAIN then. */
+	if (!s->rings[q].kick_nb && (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)))
 		return;
 	if (read(p.fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		return;

@@ -136,6 +136,13 @@ struct vbi_vu_mem {
 
 void vbi_vu_mem_init(struct vbi_vu_mem *m, uint32_t max_slots);
 
+/* Map [offset, offset + size) of fd (not consumed) shared and read-write, with extra mmap()
+ * flags: *map and *map_len describe the mapping, which begins *lead bytes before offset (at a
+ * page boundary). Returns 0, -EINVAL (not a regular file, shorter than offset + size, too
+ * big to map), -ENOMEM (mmap failed). Memory table, dirty log and inflight memory share it. */
+int vbi_vu_map_fd(int fd, uint64_t offset, uint64_t size, int flags, void **map,
+		  size_t *map_len, size_t *lead);
+
 /* Map n regions, each from its fd (not consumed), and replace the whole table with them; on
  * any error nothing changes. Returns 0, -EINVAL (empty, wrapping, overlapping region, fd not
  * a regular file or smaller than the region), -ENOSPC (too many), -ENOMEM (mmap failed). */
