@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The vb-vhost-user daemon as a front-end sees it: the real binary (examples/vb-vhost-user.c,
+ * The vb-vhost-user daemon as a front-end sees it: the real binary (examples/vhost-user/,
  * path in $VB_VHOST_USER) runs as a child process on a temporary socket with a 16 MiB
  * temporary image pre-filled with a pattern; the driver-side client of
  * tests/support/vbt-vu-client.c negotiates virtio-blk, lays out split rings in shared memfd
