@@ -45,6 +45,35 @@ struct vb_mem_region {
 	uint32_t flags;		/**< VB_MEM_F_* */
 };
 
+/** @brief vb_mem_fault_fn flag: the area must lie wholly in one region (rings, indirect tables). */
+#define VB_MEM_FAULT_CONTIG	1u
+/** @brief vb_mem_fault_fn flag: the address is in ring address space (vb_mem_map_ring()). */
+#define VB_MEM_FAULT_RING	2u
+
+/**
+ * @brief A map's handler for addresses it does not hold, set with vb_mem_set_fault().
+ *
+ * Transports that map guest memory on demand (Xen: foreign mappings in a bounded cache, grant
+ * mappings) add the regions a translation needs when it needs them. The core calls the
+ * handler when [addr, addr + len) is not in any region (or, with VB_MEM_FAULT_CONTIG, not
+ * wholly in one region) and retries the translation once if it returns 0; an error, or a
+ * second miss, fails the translation with -EFAULT as without a handler. A region that holds
+ * the address but lacks the access asked for is a permission fault: no handler call.
+ *
+ * The handler runs on the translating thread, inside the queue's pop. It may add regions and
+ * remove regions from the map, but must keep the host memory of a removed region mapped
+ * while iovecs obtained earlier may point into it (e.g. unmap only when no chain is in
+ * flight), and must never unmap a ring's memory while its queue is enabled.
+ * @param ctx    the context given to vb_mem_set_fault()
+ * @param addr   first byte missing (guest or ring address space, see @p flags)
+ * @param len    bytes from @p addr the translation needs, >= 1, not wrapping
+ * @param need   VB_MEM_F_READ and/or VB_MEM_F_WRITE
+ * @param flags  VB_MEM_FAULT_*
+ * @return 0 when regions were added, else a negative errno.
+ */
+typedef int (*vb_mem_fault_fn)(void *ctx, uint64_t addr, uint64_t len, uint32_t need,
+			       uint32_t flags);
+
 /**
  * @brief A guest memory map in caller storage.
  *
@@ -56,6 +85,8 @@ struct vb_mem {
 	uint32_t n_regions;		/**< regions in use */
 	uint32_t max_regions;		/**< capacity of regions[] */
 	uint32_t generation;		/**< bumped by every add/remove/clear */
+	vb_mem_fault_fn fault;		/**< vb_mem_set_fault(); NULL: none */
+	void *fault_ctx;		/**< its context */
 };
 
 /**
@@ -78,6 +109,12 @@ int vb_mem_init(struct vb_mem *mem, struct vb_mem_region *regions, uint32_t max)
  * Context: control path; queues using the map must be stopped. @satisfy{VB-REQ-MEM-002}
  */
 int vb_mem_add(struct vb_mem *mem, const struct vb_mem_region *r);
+
+/**
+ * @brief Set (or clear, with NULL) the handler called for addresses the map does not hold.
+ * Context: control path; queues using the map must be stopped. @satisfy{VB-REQ-MEM-017}
+ */
+void vb_mem_set_fault(struct vb_mem *mem, vb_mem_fault_fn fault, void *ctx);
 
 /**
  * @brief Remove the region that starts at guest address @p guest_addr.

@@ -78,8 +78,8 @@ static VB_FAST_INLINE void *vbi_mem_map_contig(const struct vb_mem *mem, uint64_
 			break;
 		}
 	}
-	*err = len - 1 > UINT64_MAX - gpa ? -EOVERFLOW : -EFAULT;
-	return NULL;
+	/* The full path names the error and asks the map's fault handler, if any. */
+	return vbi_mem_map_one(mem, gpa, len, need, false, err);
 #endif
 }
 

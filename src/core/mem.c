@@ -6,6 +6,7 @@
 #include "virtio-backend/mem.h"
 #include "internal/check.h"
 #include "internal/compiler.h"
+#include "internal/config.h"
 #include "mem-internal.h"
 
 VB_EXPORT int vb_mem_init(struct vb_mem *mem, struct vb_mem_region *regions, uint32_t max)
@@ -16,7 +17,23 @@ VB_EXPORT int vb_mem_init(struct vb_mem *mem, struct vb_mem_region *regions, uin
 	mem->n_regions = 0;
 	mem->max_regions = max;
 	mem->generation = 0;
+	mem->fault = NULL;
+	mem->fault_ctx = NULL;
 	return 0;
+}
+
+VB_EXPORT void vb_mem_set_fault(struct vb_mem *mem, vb_mem_fault_fn fault, void *ctx)
+{
+	mem->fault = fault;
+	mem->fault_ctx = ctx;
+}
+
+/* @satisfy{VB-REQ-MEM-017}: a miss asks the map's handler once; only a 0 from it retries. */
+static bool fault_in(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
+		     uint32_t flags)
+{
+	return VB_CONFIG_MEM_FAULT && mem->fault &&
+	       mem->fault(mem->fault_ctx, addr, len, need, flags) == 0;
 }
 
 /* True if [base, base + size) shares a byte with a region of mem, in guest (ring == false) or
@@ -97,8 +114,8 @@ VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t le
 			     uint32_t need, struct vb_iov *iov, unsigned int iov_num)
 {
 	const struct vb_mem_region *regions = mem->regions;
-	const uint32_t n_regions = mem->n_regions;
 	unsigned int n = 0;
+	bool faulted = false;
 
 	if (VB_UNLIKELY(len - 1 > UINT64_MAX - gpa))	/* len >= 1 here: callers skip 0 */
 		return -EOVERFLOW;
@@ -107,13 +124,23 @@ VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t le
 		uint64_t off, left;
 		uint32_t take;
 
-		for (uint32_t i = 0; i < n_regions; i++) {
+		/* n_regions is re-read: a fault handler may have added regions. */
+		for (uint32_t i = 0; i < mem->n_regions; i++) {
 			if (gpa - regions[i].guest_addr < regions[i].size) {	/* no-wrap form */
 				r = &regions[i];
 				break;
 			}
 		}
-		if (VB_UNLIKELY(!r || !(r->flags & need)))
+		if (VB_UNLIKELY(!r)) {
+			/* One handler call per missing piece; a second miss is final. */
+			if (!faulted && fault_in(mem, gpa, len, need, 0)) {
+				faulted = true;
+				continue;
+			}
+			return -EFAULT;
+		}
+		faulted = false;
+		if (VB_UNLIKELY(!(r->flags & need)))
 			return -EFAULT;
 		if (VB_UNLIKELY(n == iov_num))
 			return -E2BIG;
@@ -133,10 +160,13 @@ VB_COLD int vbi_mem_map_full(const struct vb_mem *mem, uint64_t gpa, uint32_t le
 void *vbi_mem_map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uint32_t need,
 		      bool ring, int *err)
 {
+	bool retried = false;
+
 	if (len - 1 > UINT64_MAX - addr) {
 		*err = -EOVERFLOW;
 		return NULL;
 	}
+again:
 	for (uint32_t i = 0; i < mem->n_regions; i++) {
 		const struct vb_mem_region *r = &mem->regions[i];
 		uint64_t base = ring ? r->ring_addr : r->guest_addr;
@@ -144,9 +174,18 @@ void *vbi_mem_map_one(const struct vb_mem *mem, uint64_t addr, uint64_t len, uin
 		/* Regions do not overlap: only the one holding the first byte can hold all. */
 		if (addr - base >= r->size)
 			continue;
-		if (len > r->size - (addr - base) || (r->flags & need) != need)
-			break;
-		return (uint8_t *)r->host_ptr + (addr - base);
+		if ((r->flags & need) != need) {
+			*err = -EFAULT;	/* a permission fault: no handler call */
+			return NULL;
+		}
+		if (len <= r->size - (addr - base))
+			return (uint8_t *)r->host_ptr + (addr - base);
+		break;	/* runs past its region: a miss */
+	}
+	if (!retried && fault_in(mem, addr, len, need,
+				 VB_MEM_FAULT_CONTIG | (ring ? VB_MEM_FAULT_RING : 0u))) {
+		retried = true;
+		goto again;
 	}
 	*err = -EFAULT;
 	return NULL;

@@ -50,5 +50,10 @@
 #ifndef VB_CONFIG_INFLIGHT
 #define VB_CONFIG_INFLIGHT 1
 #endif
+/* Fault handler of the memory map (vb_mem_set_fault): guest memory mapped on demand (Xen
+ * foreign and grant mappings); a static system maps everything up front. */
+#ifndef VB_CONFIG_MEM_FAULT
+#define VB_CONFIG_MEM_FAULT 1
+#endif
 
 #endif

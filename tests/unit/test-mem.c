@@ -6,8 +6,10 @@
  * can have (the top of the 64-bit space, a 4 GiB region), the region is described but its
  * bytes are never touched: only the returned pointers and lengths are checked.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -609,6 +611,128 @@ static void test_mem__clear_removes_every_region(void **state)
 	assert_ptr_equal(iov[0].base, ram[2]);
 }
 
+/* A fault handler that maps RAM_LEN-byte "pages" of ram[] at their guest address on demand,
+ * like Xen's foreign map cache, and records its calls. */
+struct fault_log {
+	struct vb_mem *m;
+	unsigned int calls;
+	uint64_t addr, len;
+	uint32_t need, flags;
+	int ret;		/* what to answer; 0 also maps */
+	bool map_nothing;	/* answer 0 without mapping (a broken handler) */
+	bool map_span;		/* map [addr, addr + len) as one region (contiguous faults) */
+};
+
+static int fault_handler(void *ctx, uint64_t addr, uint64_t len, uint32_t need, uint32_t flags)
+{
+	struct fault_log *f = ctx;
+	uint64_t page = addr / RAM_LEN;
+
+	f->calls++;
+	f->addr = addr;
+	f->len = len;
+	f->need = need;
+	f->flags = flags;
+	if (f->ret || f->map_nothing)
+		return f->ret;
+	if (f->map_span) {
+		/* ram[] rows are contiguous: one region over the pages the area spans. */
+		uint64_t last = (addr + len - 1) / RAM_LEN;
+
+		for (uint64_t p = page; p <= last; p++)
+			(void)vb_mem_remove(f->m, p * RAM_LEN);
+		return add(f->m, page * RAM_LEN, (last - page + 1) * RAM_LEN, ram[page],
+			   VB_MEM_F_READ | VB_MEM_F_WRITE);
+	}
+	return add(f->m, page * RAM_LEN, RAM_LEN, ram[page], VB_MEM_F_READ | VB_MEM_F_WRITE);
+}
+
+/* @verify{VB-REQ-MEM-017} */
+static void test_mem__fault_handler_maps_on_demand(void **state)
+{
+	struct vb_mem_region regions[8];
+	struct fault_log f = { 0 };
+	struct vb_mem m;
+	struct vb_iov iov[4];
+	void *p;
+
+	(void)state;
+	assert_int_equal(vb_mem_init(&m, regions, 8), 0);
+	assert_null(m.fault);
+	f.m = &m;
+	vb_mem_set_fault(&m, fault_handler, &f);
+
+	/* A buffer over two unmapped pages: one call per missing page, then one iovec each. */
+	assert_int_equal(vb_mem_map(&m, RAM_LEN - 16, 32, VB_DIR_DEV_WRITE, iov, 4), 2);
+	assert_int_equal(f.calls, 2);
+	assert_int_equal(f.addr, RAM_LEN);	/* the second call: the rest of the buffer */
+	assert_int_equal(f.len, 16);
+	assert_int_equal(f.need, VB_MEM_F_WRITE);
+	assert_int_equal(f.flags, 0);
+	assert_ptr_equal(iov[0].base, &ram[0][RAM_LEN - 16]);
+	assert_ptr_equal(iov[1].base, &ram[1][0]);
+	/* Mapped now: no more calls. */
+	assert_int_equal(vb_mem_map(&m, 8, 8, VB_DIR_DEV_READ, iov, 4), 1);
+	assert_int_equal(f.calls, 2);
+
+	/* A contiguous area across the two regions: one call asking for one region. */
+	f.map_span = true;
+	assert_int_equal(vb_mem_map_contig(&m, RAM_LEN - 8, 16, VB_DIR_DEV_READ, &p), 0);
+	assert_int_equal(f.calls, 3);
+	assert_int_equal(f.flags, VB_MEM_FAULT_CONTIG);
+	assert_ptr_equal(p, &ram[0][RAM_LEN - 8]);
+	/* Ring space says so. */
+	assert_int_equal(vb_mem_map_ring(&m, 3 * RAM_LEN, 16, &p), 0);
+	assert_int_equal(f.flags, VB_MEM_FAULT_CONTIG | VB_MEM_FAULT_RING);
+	assert_int_equal(f.need, VB_MEM_F_READ | VB_MEM_F_WRITE);
+	assert_ptr_equal(p, &ram[3][0]);
+}
+
+/* @verify{VB-REQ-MEM-017} */
+static void test_mem__fault_handler_errors_stay_faults(void **state)
+{
+	struct vb_mem_region regions[8];
+	struct fault_log f = { 0 };
+	struct vb_mem m;
+	struct vb_iov iov[4];
+	void *p;
+
+	(void)state;
+	assert_int_equal(vb_mem_init(&m, regions, 8), 0);
+	f.m = &m;
+	vb_mem_set_fault(&m, fault_handler, &f);
+
+	/* The handler refuses: the translation fails as if there were none. */
+	f.ret = -ENOMEM;
+	assert_int_equal(vb_mem_map(&m, 0, 8, VB_DIR_DEV_READ, iov, 4), -EFAULT);
+	assert_int_equal(vb_mem_map_contig(&m, 0, 8, VB_DIR_DEV_READ, &p), -EFAULT);
+	assert_int_equal(vb_mem_map_ring(&m, 0, 8, &p), -EFAULT);
+	assert_int_equal(f.calls, 3);
+
+	/* A handler that says yes and maps nothing is asked once per piece, never looped. */
+	f.ret = 0;
+	f.map_nothing = true;
+	f.calls = 0;
+	assert_int_equal(vb_mem_map(&m, 0, 8, VB_DIR_DEV_READ, iov, 4), -EFAULT);
+	assert_int_equal(vb_mem_map_contig(&m, 0, 8, VB_DIR_DEV_READ, &p), -EFAULT);
+	assert_int_equal(f.calls, 2);
+
+	/* A region that lacks the access is a permission fault: the handler is not asked. */
+	f.map_nothing = false;
+	f.calls = 0;
+	assert_int_equal(add(&m, 0, RAM_LEN, ram[0], VB_MEM_F_READ), 0);
+	assert_int_equal(vb_mem_map(&m, 0, 8, VB_DIR_DEV_WRITE, iov, 4), -EFAULT);
+	assert_int_equal(vb_mem_map_contig(&m, 0, 8, VB_DIR_DEV_WRITE, &p), -EFAULT);
+	assert_int_equal(f.calls, 0);
+	/* Wrapping is decided before any handler call. */
+	assert_int_equal(vb_mem_map(&m, UINT64_MAX - 3, 8, VB_DIR_DEV_READ, iov, 4), -EOVERFLOW);
+	assert_int_equal(f.calls, 0);
+	/* Cleared: misses fail at once. */
+	vb_mem_set_fault(&m, NULL, NULL);
+	assert_int_equal(vb_mem_map(&m, 2 * RAM_LEN, 8, VB_DIR_DEV_READ, iov, 4), -EFAULT);
+	assert_int_equal(f.calls, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +764,8 @@ int main(void)
 		cmocka_unit_test(test_mem__generation_bumped_by_add_remove_clear),
 		cmocka_unit_test(test_mem__remove_region),
 		cmocka_unit_test(test_mem__clear_removes_every_region),
+		cmocka_unit_test(test_mem__fault_handler_maps_on_demand),
+		cmocka_unit_test(test_mem__fault_handler_errors_stay_faults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
