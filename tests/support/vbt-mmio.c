@@ -121,7 +121,8 @@ static void record(struct vbt_mmio_drv *d, int ret, uint64_t off, bool write)
 static uint32_t access_rd(struct vbt_mmio_drv *d, uint64_t off, unsigned int size)
 {
 	uint32_t v = 0;
-	int ret = vb_mmio_read(d->mmio, off, size, &v);
+	int ret = d->access ? d->access(d->access_ctx, false, off, size, &v) :
+			      vb_mmio_read(d->mmio, off, size, &v);
 
 	record(d, ret, off, false);
 	if (d->trace_regs && ret == 0)
@@ -132,7 +133,8 @@ static uint32_t access_rd(struct vbt_mmio_drv *d, uint64_t off, unsigned int siz
 
 static void access_wr(struct vbt_mmio_drv *d, uint64_t off, unsigned int size, uint32_t v)
 {
-	int ret = vb_mmio_write(d->mmio, off, size, v);
+	int ret = d->access ? d->access(d->access_ctx, true, off, size, &v) :
+			      vb_mmio_write(d->mmio, off, size, v);
 
 	record(d, ret, off, true);
 	if (d->trace_regs && ret == 0)

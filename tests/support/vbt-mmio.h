@@ -66,6 +66,12 @@ struct vbt_mmio_drv {
 	void		(*trace)(void *ctx, const char *line);
 	void		*trace_ctx;
 	bool		trace_regs;
+	/* Optional: make every register access through this instead of the register file
+	 * (e.g. as an ioreq through the Xen transport); 0 or the errno the access failed with.
+	 * mmio may then be NULL. */
+	int		(*access)(void *ctx, bool write, uint64_t off, unsigned int size,
+				  uint32_t *val);
+	void		*access_ctx;
 };
 
 void vbt_mmio_drv_init(struct vbt_mmio_drv *d, struct vb_mmio *mmio);
