@@ -13,9 +13,10 @@
  * entry, resubmit its slot, kick once if the device asked for it (avail_event), and sleep on
  * the call eventfd (used_event = next used index) when nothing came back.
  *
- * Runs of the two daemons are interleaved (ours, qsd, qsd, ours, ...) because this machine's
- * speed drifts 2-5x from minute to minute; medians and the median of per-pair ratios are
- * reported.
+ * A third peer is our daemon again with --poll-us N (busy polling, vb_vu_set_poll()), unless
+ * --poll-us 0. Runs are interleaved (ours, qsd, ours+poll, then ours+poll, qsd, ours, ...)
+ * because this machine's speed drifts many-fold from minute to minute; medians and the
+ * median of per-run ratios are reported.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,7 +72,7 @@ static const struct config configs[] = {
 	{ "randread-4k-qd32",	RANDREAD,	4096,		32 },
 	{ "randwrite-4k-qd1",	RANDWRITE,	4096,		1 },
 	{ "randwrite-4k-qd32",	RANDWRITE,	4096,		32 },
-	{ "seqread-64k-qd8",	SEQREAD,	64u << 10,	8 },
+	{ "seqread-128k-qd8",	SEQREAD,	128u << 10,	8 },
 	{ "seqwrite-128k-qd8",	SEQWRITE,	128u << 10,	8 },
 };
 #define N_CONFIGS	(sizeof(configs) / sizeof(configs[0]))
@@ -86,6 +87,7 @@ struct slot {
 struct peer {
 	const char		*name;
 	const char		*label;		/* what the table says: "ours (io_uring)" */
+	bool			poll;		/* ours with --poll-us */
 	char			sock[160];
 	char			log[160];
 	pid_t			pid;
@@ -98,7 +100,7 @@ struct peer {
 };
 
 struct result {
-	double iops, mbps, lat_us;
+	double iops, mbps, lat_us, cpu_us;
 };
 
 static struct {
@@ -108,7 +110,9 @@ static struct {
 	const char	*only;
 	bool		direct;
 	bool		no_qsd;
+	bool		verbose;	/* one line per run */
 	unsigned int	runs;
+	unsigned int	poll_us;	/* 0: no "ours+poll" peer */
 	double		secs;
 	double		warmup;
 	uint64_t	size;
@@ -118,12 +122,16 @@ static struct {
 	.vb_path = BENCH_VB_VHOST_USER,
 	.qsd_path = "qemu-storage-daemon",
 	.runs = 5,
+	.poll_us = 50,
 	.secs = 2.0,
 	.warmup = 0.3,
 	.size = 64u << 20,
 };
 
-static struct peer peers[2];
+/* The daemons, in table order. */
+enum { P_OURS, P_QSD, P_POLL, NP };
+
+static struct peer peers[NP];
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
 static double now(void)
@@ -167,7 +175,7 @@ static void stop_peer(struct peer *p)
 
 static void cleanup(void)
 {
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < NP; i++) {
 		stop_peer(&peers[i]);
 		if (peers[i].log[0])
 			unlink(peers[i].log);
@@ -181,7 +189,7 @@ static void cleanup(void)
 static void on_signal(int sig)
 {
 	/* Only the daemons this process started, by pid. */
-	for (unsigned int i = 0; i < 2; i++)
+	for (unsigned int i = 0; i < NP; i++)
 		if (peers[i].pid > 0)
 			kill(peers[i].pid, SIGTERM);
 	signal(sig, SIG_DFL);
@@ -249,7 +257,7 @@ static int spawn(struct peer *p, char *const *argv)
 
 static int start_ours(struct peer *p)
 {
-	char *argv[12];
+	char *argv[14], poll[16];
 	unsigned int n = 0;
 
 	argv[n++] = unconst(opt.vb_path);
@@ -264,6 +272,11 @@ static int start_ours(struct peer *p)
 	}
 	if (opt.direct)
 		argv[n++] = "--direct";
+	if (p->poll) {
+		snprintf(poll, sizeof(poll), "%u", opt.poll_us);
+		argv[n++] = "--poll-us";
+		argv[n++] = poll;
+	}
 	argv[n] = NULL;
 	return spawn(p, argv);
 }
@@ -346,6 +359,26 @@ static int connect_peer(struct peer *p)
 
 /* ---- one run ------------------------------------------------------------------------------ */
 
+/* CPU time the daemon used so far, all its threads (io-wq workers and thread pools too). */
+static double peer_cpu_s(const struct peer *p)
+{
+	char path[64], buf[1024], *q;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	q = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After "(comm)": state, then fields 4..13, then utime (14) and stime (15). */
+	if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static bool is_write(const struct config *k)
 {
 	return k->pat == RANDWRITE || k->pat == SEQWRITE;
@@ -392,7 +425,7 @@ static int run_one(struct peer *p, const struct config *k, double secs, struct r
 {
 	struct vbt_split *r = &p->c.vq[0].r;
 	uint64_t done = 0;
-	double lat = 0, t0, t_end, t_last;
+	double lat = 0, t0, t_end, t_last, cpu0 = peer_cpu_s(p);
 	unsigned int inflight = 0;
 	uint16_t old;
 	int ret;
@@ -467,6 +500,7 @@ static int run_one(struct peer *p, const struct config *k, double secs, struct r
 	res->iops = (double)done / (t_last - t0);
 	res->mbps = res->iops * k->bs / 1e6;
 	res->lat_us = lat / (double)done * 1e6;
+	res->cpu_us = (peer_cpu_s(p) - cpu0) / (double)done * 1e6;
 	return 0;
 }
 
@@ -522,7 +556,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench-blk [options]\n"
-		"  --quick            3 runs of 1 s per daemon and configuration (~40 s)\n"
+		"  --quick            3 runs of 1 s per daemon and configuration (~1 min)\n"
 		"  --runs N           runs per daemon and configuration (default 5, 1..%u)\n"
 		"  --time S           seconds per run (default 2)\n"
 		"  --only NAME        one configuration (substring match), e.g. randread-4k-qd32\n"
@@ -531,14 +565,16 @@ static void usage(FILE *f)
 		"  --size MIB         image size in MiB (default 64)\n"
 		"  --vb-vhost-user P  our daemon (default %s)\n"
 		"  --qsd P            qemu-storage-daemon to compare with (default from PATH)\n"
-		"  --no-qsd           measure ours only\n",
+		"  --no-qsd           measure ours only\n"
+		"  --poll-us N        also measure ours with --poll-us N (default 50; 0: not)\n"
+		"  --verbose          print every run\n",
 		RUNS_MAX, BENCH_VB_VHOST_USER);
 }
 
 static int parse_args(int argc, char **argv)
 {
 	enum { OPT_QUICK = 256, OPT_RUNS, OPT_TIME, OPT_ONLY, OPT_DIRECT, OPT_BACKEND, OPT_SIZE,
-	       OPT_VB, OPT_QSD, OPT_NOQSD };
+	       OPT_VB, OPT_QSD, OPT_NOQSD, OPT_POLL, OPT_VERBOSE };
 	static const struct option lo[] = {
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "runs", required_argument, NULL, OPT_RUNS },
@@ -550,6 +586,8 @@ static int parse_args(int argc, char **argv)
 		{ "vb-vhost-user", required_argument, NULL, OPT_VB },
 		{ "qsd", required_argument, NULL, OPT_QSD },
 		{ "no-qsd", no_argument, NULL, OPT_NOQSD },
+		{ "poll-us", required_argument, NULL, OPT_POLL },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -601,6 +639,17 @@ static int parse_args(int argc, char **argv)
 			break;
 		case OPT_NOQSD:
 			opt.no_qsd = true;
+			break;
+		case OPT_VERBOSE:
+			opt.verbose = true;
+			break;
+		case OPT_POLL:
+			opt.poll_us = (unsigned int)strtoul(optarg, NULL, 0);
+			if (opt.poll_us > VB_VU_POLL_MAX_US) {
+				fprintf(stderr, "bench-blk: --poll-us is 0 to %u\n",
+					VB_VU_POLL_MAX_US);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -657,15 +706,46 @@ static int make_image(void)
 	return 0;
 }
 
+/* Median over the runs of a per-run ratio a/b (runs of a and b were adjacent). */
+static double pair_ratio(const double *a, const double *b, unsigned int n)
+{
+	double r[RUNS_MAX];
+
+	for (unsigned int i = 0; i < n; i++)
+		r[i] = a[i] / b[i];
+	return median(r, n);
+}
+
+static const char *const peer_col[NP] = { "ours", "qsd", "ours+poll" };
+
+/* One row of the summary: the figure of each peer and its ratios to qsd. */
+static void summary_row(const char *what, const double v[NP][RUNS_MAX], const bool *on,
+			const char *target)
+{
+	char cell[NP][16], rat[2][16];
+
+	for (unsigned int i = 0; i < NP; i++)
+		snprintf(cell[i], sizeof(cell[i]), on[i] ? "%.1f" : "-",
+			 on[i] ? median(v[i], opt.runs) : 0.0);
+	for (unsigned int j = 0; j < 2; j++) {
+		unsigned int i = j ? P_POLL : P_OURS;
+
+		snprintf(rat[j], sizeof(rat[j]), on[i] && on[P_QSD] ? "%.2f" : "-",
+			 on[i] && on[P_QSD] ? pair_ratio(v[i], v[P_QSD], opt.runs) : 0.0);
+	}
+	printf("%-27s | %10s %10s %10s | %8s %9s | %s\n", what, cell[P_OURS], cell[P_POLL],
+	       cell[P_QSD], rat[0], rat[1], target);
+}
+
 int main(int argc, char **argv)
 {
-	static double iops[N_CONFIGS][2][RUNS_MAX], mbps[N_CONFIGS][2][RUNS_MAX],
-		      lat[N_CONFIGS][2][RUNS_MAX];
-	bool selected[N_CONFIGS];
-	unsigned int np = 2, n_sel = 0;
-	char ours_label[64];
+	static double iops[N_CONFIGS][NP][RUNS_MAX], mbps[N_CONFIGS][NP][RUNS_MAX],
+		      lat[N_CONFIGS][NP][RUNS_MAX], cpu[N_CONFIGS][NP][RUNS_MAX];
+	bool selected[N_CONFIGS], on[NP] = { true, false, false };
+	unsigned int order[NP], np = 0, n_sel = 0;
+	char ours_label[64], poll_label[64];
 	double t_start = now();
-	int ret;
+	int ret = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (parse_args(argc, argv) < 0)
@@ -688,13 +768,20 @@ int main(int argc, char **argv)
 		       "ours only\n", opt.qsd_path);
 		opt.no_qsd = true;
 	}
-	if (opt.no_qsd)
-		np = 1;
+	on[P_QSD] = !opt.no_qsd;
+	on[P_POLL] = opt.poll_us > 0;
+	/* Run order of an even run; odd runs go backwards, so that a linear drift of the
+	 * machine's speed cancels between the adjacent runs of two peers. */
+	order[np++] = P_OURS;
+	if (on[P_QSD])
+		order[np++] = P_QSD;
+	if (on[P_POLL])
+		order[np++] = P_POLL;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	for (unsigned int i = 0; i < 2; i++)
+	for (unsigned int i = 0; i < NP; i++)
 		peers[i].pid = -1;
 	ret = make_image();
 	if (ret < 0) {
@@ -702,14 +789,17 @@ int main(int argc, char **argv)
 		cleanup();
 		return 1;
 	}
-	peers[0].name = "vb-vhost-user";
-	peers[1].name = "qemu-storage-daemon";
-	for (unsigned int i = 0; i < np; i++) {
-		snprintf(peers[i].sock, sizeof(peers[i].sock), "%s/%s.sock", opt.dir,
-			 i ? "qsd" : "vb");
-		snprintf(peers[i].log, sizeof(peers[i].log), "%s/%s.log", opt.dir,
-			 i ? "qsd" : "vb");
-		ret = i ? start_qsd(&peers[i]) : start_ours(&peers[i]);
+	peers[P_OURS].name = "vb-vhost-user";
+	peers[P_QSD].name = "qemu-storage-daemon";
+	peers[P_POLL].name = "vb-vhost-user --poll-us";
+	peers[P_POLL].poll = true;
+	for (unsigned int j = 0; j < np; j++) {
+		static const char *const tag[NP] = { "vb", "qsd", "vbpoll" };
+		unsigned int i = order[j];
+
+		snprintf(peers[i].sock, sizeof(peers[i].sock), "%s/%s.sock", opt.dir, tag[i]);
+		snprintf(peers[i].log, sizeof(peers[i].log), "%s/%s.log", opt.dir, tag[i]);
+		ret = i == P_QSD ? start_qsd(&peers[i]) : start_ours(&peers[i]);
 		if (ret == 0)
 			ret = connect_peer(&peers[i]);
 		if (ret == 0)
@@ -721,18 +811,23 @@ int main(int argc, char **argv)
 		}
 	}
 	snprintf(ours_label, sizeof(ours_label), "ours (%s)",
-		 log_has(&peers[0], "io_uring") ? "io_uring" : "sync");
-	peers[0].label = ours_label;
-	peers[1].label = "qsd";
+		 log_has(&peers[P_OURS], "io_uring") ? "io_uring" : "sync");
+	snprintf(poll_label, sizeof(poll_label), "ours (%s), --poll-us %u",
+		 log_has(&peers[P_OURS], "io_uring") ? "io_uring" : "sync", opt.poll_us);
+	peers[P_OURS].label = ours_label;
+	peers[P_QSD].label = "qsd";
+	peers[P_POLL].label = poll_label;
 
 	printf("bench-blk: %s build; image %" PRIu64 " MiB in %s, %s; %u run(s) x %.1f s per "
 	       "daemon and configuration, interleaved\n", BENCH_BUILDTYPE, opt.size >> 20,
 	       opt.dir, opt.direct ? "O_DIRECT (qsd cache.direct=on, ours --direct)" :
 	       "page cache (qsd cache.direct=off)", opt.runs, opt.secs);
-	for (unsigned int i = 0; i < np; i++)
-		printf("bench-blk: %-20s features 0x%" PRIx64 " (EVENT_IDX %s), ring %u, %s\n",
-		       peers[i].name, peers[i].c.features, peers[i].event_idx ? "on" : "off",
-		       QNUM, peers[i].label);
+	for (unsigned int j = 0; j < np; j++) {
+		const struct peer *p = &peers[order[j]];
+
+		printf("bench-blk: %-24s features 0x%" PRIx64 " (EVENT_IDX %s), ring %u, %s\n",
+		       p->name, p->c.features, p->event_idx ? "on" : "off", QNUM, p->label);
+	}
 
 	for (unsigned int k = 0; k < N_CONFIGS && ret == 0; k++) {
 		const struct config *cf = &configs[k];
@@ -741,66 +836,97 @@ int main(int argc, char **argv)
 		if (!selected[k])
 			continue;
 		/* Warm-up (not counted): the first requests of a pattern fault pages in. */
-		for (unsigned int i = 0; i < np && ret == 0; i++)
-			ret = run_one(&peers[i], cf, opt.warmup, &r);
-		/* ABBA: ours, qsd, qsd, ours, ours, qsd, ... */
+		for (unsigned int j = 0; j < np && ret == 0; j++)
+			ret = run_one(&peers[order[j]], cf, opt.warmup, &r);
+		/* ours, qsd, poll, poll, qsd, ours, ... */
 		for (unsigned int run = 0; run < opt.runs && ret == 0; run++) {
 			for (unsigned int j = 0; j < np && ret == 0; j++) {
-				unsigned int i = np == 1 ? 0 : (run & 1u) ? 1u - j : j;
+				unsigned int i = order[(run & 1u) ? np - 1 - j : j];
 
-				/* Same offsets for both daemons in a run. */
+				/* Same offsets for every daemon in a run. */
 				rng_state = 0x9e3779b97f4a7c15u + run * 7919u + k;
 				peers[i].seq_off = 0;
 				ret = run_one(&peers[i], cf, opt.secs, &r);
 				iops[k][i][run] = r.iops;
 				mbps[k][i][run] = r.mbps;
 				lat[k][i][run] = r.lat_us;
+				cpu[k][i][run] = r.cpu_us;
+				if (opt.verbose)
+					printf("    run %2u %-10s %9.0f IOPS %8.1f us %6.1f cpu us/req\n",
+					       run, peer_col[i], r.iops, r.lat_us, r.cpu_us);
 			}
 		}
 		if (ret == 0) {
 			printf("  %-18s", cf->name);
-			for (unsigned int i = 0; i < np; i++)
-				printf("  %s %8.0f IOPS %7.1f us", i ? "qsd" : "ours",
+			for (unsigned int j = 0; j < np; j++) {
+				unsigned int i = order[j];
+
+				printf("  %s %8.0f IOPS %7.1f us", peer_col[i],
 				       median(iops[k][i], opt.runs), median(lat[k][i], opt.runs));
+			}
 			printf("\n");
 		}
 	}
 	if (ret < 0) {
-		for (unsigned int i = 0; i < np; i++) {
-			fprintf(stderr, "bench-blk: log of %s:\n", peers[i].name);
-			dump_log(&peers[i]);
+		for (unsigned int j = 0; j < np; j++) {
+			fprintf(stderr, "bench-blk: log of %s:\n", peers[order[j]].name);
+			dump_log(&peers[order[j]]);
 		}
 		cleanup();
 		return 1;
 	}
 
 	printf("\nMedians of %u runs. ratio = ours/qsd of the medians; pair = median of the "
-	       "per-run-pair IOPS ratios;\nlat = average completion latency (us); lat ratio < 1 "
-	       "means ours answers faster.\n\n", opt.runs);
-	printf("%-18s | %10s %10s %6s %6s | %8s %8s | %8s %8s %6s\n", "config", "ours IOPS",
-	       "qsd IOPS", "ratio", "pair", "ours MB/s", "qsd MB/s", "ours lat", "qsd lat",
-	       "ratio");
+	       "per-run IOPS ratios\n(adjacent runs); lat = average completion latency (us); a "
+	       "lat ratio < 1 means ours answers faster.\n+poll = ours with --poll-us %u. cpu = "
+	       "CPU time of the daemon (all its threads) per request, us\n(10 ms clock ticks: "
+	       "coarse for short runs).\n\n", opt.runs, opt.poll_us);
+	printf("%-18s | %10s %10s %10s | %6s %6s | %6s %6s | %9s %9s %9s | %8s %8s %8s | %5s "
+	       "%5s | %5s %5s %5s\n", "config", "ours IOPS", "+poll IOPS", "qsd IOPS", "ratio",
+	       "pair", "+poll", "pair", "ours MB/s", "+pol MB/s", "qsd MB/s", "ours lat",
+	       "+pol lat", "qsd lat", "ratio", "+poll", "cpu", "+poll", "qsd");
 	for (unsigned int k = 0; k < N_CONFIGS; k++) {
-		double oi, qi, om, qm, ol, ql, pr[RUNS_MAX];
+		double m[4][NP] = { { 0 } };
 
 		if (!selected[k])
 			continue;
-		oi = median(iops[k][0], opt.runs);
-		om = median(mbps[k][0], opt.runs);
-		ol = median(lat[k][0], opt.runs);
-		if (np == 1) {
-			printf("%-18s | %10.0f %10s %6s %6s | %9.1f %8s | %8.1f %8s %6s\n",
-			       configs[k].name, oi, "-", "-", "-", om, "-", ol, "-", "-");
-			continue;
+		for (unsigned int i = 0; i < NP; i++) {
+			if (!on[i])
+				continue;
+			m[0][i] = median(iops[k][i], opt.runs);
+			m[1][i] = median(mbps[k][i], opt.runs);
+			m[2][i] = median(lat[k][i], opt.runs);
+			m[3][i] = median(cpu[k][i], opt.runs);
 		}
-		qi = median(iops[k][1], opt.runs);
-		qm = median(mbps[k][1], opt.runs);
-		ql = median(lat[k][1], opt.runs);
-		for (unsigned int run = 0; run < opt.runs; run++)
-			pr[run] = iops[k][0][run] / iops[k][1][run];
-		printf("%-18s | %10.0f %10.0f %6.2f %6.2f | %9.1f %8.1f | %8.1f %8.1f %6.2f\n",
-		       configs[k].name, oi, qi, oi / qi, median(pr, opt.runs), om, qm, ol, ql,
-		       ol / ql);
+		printf("%-18s | %10.0f %10.0f %10.0f | %6.2f %6.2f | %6.2f %6.2f | %9.1f %9.1f "
+		       "%9.1f | %8.1f %8.1f %8.1f | %5.2f %5.2f | %5.1f %5.1f %5.1f\n", configs[k].name,
+		       m[0][P_OURS], m[0][P_POLL], m[0][P_QSD],
+		       on[P_QSD] ? m[0][P_OURS] / m[0][P_QSD] : 0.0,
+		       on[P_QSD] ? pair_ratio(iops[k][P_OURS], iops[k][P_QSD], opt.runs) : 0.0,
+		       on[P_QSD] && on[P_POLL] ? m[0][P_POLL] / m[0][P_QSD] : 0.0,
+		       on[P_QSD] && on[P_POLL] ?
+		       pair_ratio(iops[k][P_POLL], iops[k][P_QSD], opt.runs) : 0.0,
+		       m[1][P_OURS], m[1][P_POLL], m[1][P_QSD], m[2][P_OURS], m[2][P_POLL],
+		       m[2][P_QSD], on[P_QSD] ? m[2][P_OURS] / m[2][P_QSD] : 0.0,
+		       on[P_QSD] && on[P_POLL] ? m[2][P_POLL] / m[2][P_QSD] : 0.0,
+		       m[3][P_OURS], m[3][P_POLL], m[3][P_QSD]);
+	}
+
+	/* The figures of the issue, when every configuration ran. */
+	if (n_sel == N_CONFIGS) {
+		printf("\nIssue 3 figures (medians of %u interleaved runs; ours/qsd and +poll/qsd "
+		       "are medians of\nthe per-run ratios; - where a daemon was not run)\n\n",
+		       opt.runs);
+		printf("%-27s | %10s %10s %10s | %8s %9s | %s\n", "figure", "ours", "ours+poll",
+		       "qsd", "ours/qsd", "+poll/qsd", "target (ours/qsd)");
+		summary_row("4k randread QD1 IOPS", iops[0], on, "");
+		summary_row("4k randread QD32 IOPS", iops[1], on, ">= 1.2");
+		summary_row("4k randwrite QD1 IOPS", iops[2], on, "");
+		summary_row("4k randwrite QD32 IOPS", iops[3], on, ">= 1.2");
+		summary_row("QD1 mean latency read, us", lat[0], on, "<= 0.9");
+		summary_row("QD1 mean latency write, us", lat[2], on, "<= 0.9");
+		summary_row("128k seq read QD8 MB/s", mbps[4], on, "");
+		summary_row("128k seq write QD8 MB/s", mbps[5], on, "");
 	}
 	printf("\nbench-blk: %.0f s in all\n", now() - t_start);
 	cleanup();

@@ -11,7 +11,7 @@
  *   header, 4 bytes:
  *     0  u8  options   bit 0: the server offers 8 memory slots (else 32); bit 1: after each
  *                      record, kick every eventfd passed so far; bit 2: offer no protocol
- *                      features
+ *                      features; bit 3: the device offers packed rings
  *     1  u8  pages     the guest memfd is 1 + pages % 64 pages long
  *     2  u16 reserved
  *   records, until the input ends:
@@ -218,6 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.version = VB_VU_CONFIG_V1,
 		.ops = &demo_device_ops,
 	};
+	struct vb_device_ops packed_ops = demo_device_ops;
 	struct vb_vu_server *s;
 	struct vb_vu_stats st;
 	struct ctx c;
@@ -240,6 +241,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cfg.max_mem_slots = (opts & 1) ? 8 : 0;
 	cfg.protocol_features = (opts & 4) ? 0 : VB_VU_PROTOCOL_FEATURES_SUPPORTED;
+	if (opts & 8) {
+		/* Packed rings: their inflight record (SET_INFLIGHT_FD with the guest memfd:
+		 * a record of fuzzed bytes) and dirty logging. */
+		packed_ops.features |= VB_BIT(VB_VIRTIO_F_RING_PACKED);
+		cfg.ops = &packed_ops;
+	}
 	check(vb_vu_server_new(&cfg, &s) == 0, "server created");
 	model.dev = vb_vu_dev(s);
 	check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");

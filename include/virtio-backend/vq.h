@@ -30,6 +30,7 @@ extern "C" {
 
 struct vb_vq;
 struct vb_dev;
+struct vb_vring_packed_desc;
 
 /**
  * @brief Take the next available descriptor chain.
@@ -198,8 +199,10 @@ uint64_t vb_vq_legacy_layout(uint16_t num, uint32_t align, uint64_t base, uint64
  * keeps a record of the chains the device holds, e.g. vhost-user's INFLIGHT_SHMFD, so that a
  * restarted back-end can serve them again.
  *
- * Called on the queue's data path, on the thread that pops and pushes; none may fail. Split
- * queues only: a packed queue pops and pushes as if no hooks were set.
+ * Called on the queue's data path, on the thread that pops and pushes; none may fail; any
+ * may be NULL. Split queues call popped and resubmit, packed queues popped_packed and
+ * resubmit_packed; pre_push, post_push and log_push are called for both layouts (packed:
+ * @c head is the buffer id, @c used_idx the next used slot).
  */
 struct vb_vq_inflight_ops {
 	/** A chain with this head was taken from the available ring (vb_vq_pop(),
@@ -219,6 +222,17 @@ struct vb_vq_inflight_ops {
 	 *  be NULL. @satisfy{VB-REQ-VU-403} */
 	void (*log_push)(void *ctx, struct vb_vq *vq, const struct vb_chain *chain,
 			 uint32_t written);
+	/** Packed queues: a chain was taken from the descriptor ring; its chain->ring_slots
+	 *  descriptors are at slots @p first, @p first + 1, ... (modulo the queue size) of
+	 *  @p ring, guest memory the driver does not rewrite before the chain is used. Not
+	 *  called for resubmitted chains. @satisfy{VB-REQ-VU-304} */
+	void (*popped_packed)(void *ctx, struct vb_vq *vq, const struct vb_chain *chain,
+			      const struct vb_vring_packed_desc *ring, uint16_t first);
+	/** Packed queues: the next chain to hand out again before anything new from the ring,
+	 *  as *@p n private copies of its descriptors (head first; valid until the next call),
+	 *  or NULL when there is none. Walked as vb_vq_pop_descs() does. */
+	const struct vb_vring_packed_desc *(*resubmit_packed)(void *ctx, struct vb_vq *vq,
+							      unsigned int *n);
 };
 
 /**
@@ -238,6 +252,19 @@ void vb_vq_set_inflight_ops(struct vb_vq *vq, const struct vb_vq_inflight_ops *o
  * Context: data path. @satisfy{VB-REQ-VU-302}
  */
 int vb_vq_pop_head(struct vb_vq *vq, uint16_t head, struct vb_chain *chain);
+
+/**
+ * @brief Walk a packed chain given as @p n copies of its descriptors (head first, as they
+ * were in the ring) into @p chain with the checks of vb_vq_pop(), without touching the ring
+ * or its position (resubmission of a chain popped before a back-end restart, whose ring
+ * slots may hold used descriptors by now). The AVAIL/USED bits are not looked at; NEXT must
+ * be set on all but the last copy; one INDIRECT copy walks its table.
+ * @return 1; -EINVAL (@p n is 0 or above the queue size); -ENOTSUP (split queue); -EAGAIN
+ *         (not live); -ENOTRECOVERABLE (broken); or the errno a bad chain breaks the queue with.
+ * Context: data path. @satisfy{VB-REQ-VU-304}
+ */
+int vb_vq_pop_descs(struct vb_vq *vq, const struct vb_vring_packed_desc *descs, unsigned int n,
+		    struct vb_chain *chain);
 
 #ifdef __cplusplus
 }

@@ -133,6 +133,12 @@ int vbi_packed_push(struct vb_vq *vq, const struct vb_chain *chains, const uint3
 bool vbi_packed_should_notify(struct vb_vq *vq);
 void vbi_packed_set_kicks(struct vb_vq *vq, bool enable);
 bool vbi_packed_has_avail(struct vb_vq *vq);
+/* Slots popped and not yet used (what a push may use). */
+uint32_t vbi_packed_popped_slots(const struct vb_vq *vq);
+#if VB_CONFIG_INFLIGHT
+int vbi_packed_pop_copy(struct vb_vq *vq, struct vb_chain *c,
+			const struct vb_vring_packed_desc *d, unsigned int n);
+#endif
 #endif
 
 #endif

@@ -142,8 +142,8 @@ static VB_FAST_INLINE int add_buf(struct vb_vq *vq, struct vb_chain *c, struct w
  * The chain is complete: check what only the whole chain tells, fill in the rest of the chain
  * and move past its slots (idx, expect: the next slot and its lap's available pattern).
  */
-static VB_FAST_INLINE int pop_done(struct vb_vq *vq, struct vb_chain *c, const struct walk *w,
-				     uint16_t id, unsigned int slots, uint16_t idx, uint16_t expect)
+static VB_FAST_INLINE int fill_chain(struct vb_vq *vq, struct vb_chain *c, const struct walk *w,
+				       uint16_t id, unsigned int slots)
 {
 	/* virtio 1.2, 2.8.6 "Next Flag: Descriptor Chaining": the buffer id is in the last
 	 * descriptor of the list (the indirect descriptor itself for a table); at most queue
@@ -160,22 +160,26 @@ static VB_FAST_INLINE int pop_done(struct vb_vq *vq, struct vb_chain *c, const s
 	c->n_write = (uint16_t)w->n_write;
 	c->read_len = (uint32_t)w->read_len;
 	c->write_len = (uint32_t)w->write_len;
+	return 1;
+}
+
+static VB_FAST_INLINE int pop_done(struct vb_vq *vq, struct vb_chain *c, const struct walk *w,
+				     uint16_t id, unsigned int slots, uint16_t idx, uint16_t expect)
+{
+	int ret = fill_chain(vq, c, w, id, slots);
+
+	if (VB_UNLIKELY(ret < 0))
+		return ret;
 	vq->last_avail = idx;
 	vq->avail_wrap = expect == F_AVAIL;
 	return 1;
 }
 
-/*
- * One ring descriptor with INDIRECT (flags already acquired): walk the table it points at.
- * @satisfy{VB-REQ-PVQ-005} @satisfy{VB-REQ-PVQ-016} @satisfy{VB-REQ-PVQ-017}
- */
-static VB_NOINLINE int pop_indirect(struct vb_vq *vq, struct vb_chain *c)
+/* The indirect table that descriptor d (a private copy) points at, into c. */
+static VB_FAST_INLINE int walk_table(struct vb_vq *vq, struct vb_chain *c, struct walk *w,
+				     const struct vb_vring_packed_desc *d)
 {
 	const struct vb_vring_packed_desc *table;
-	struct vb_vring_packed_desc d;
-	struct walk w = { 0, 0, 0, 0, false };
-	uint16_t idx = vq->last_avail;
-	uint16_t expect = avail_bits(vq->avail_wrap);
 	uint32_t len, entries;
 	struct vb_iov t;
 	int ret;
@@ -184,8 +188,7 @@ static VB_NOINLINE int pop_indirect(struct vb_vq *vq, struct vb_chain *c)
 	 * @satisfy{VB-REQ-PVQ-014} */
 	if (VB_UNLIKELY(!(vq->flags & VBI_VQ_INDIRECT)))
 		return vbi_vq_fail(vq, -EPROTO, "indirect descriptor without VIRTIO_F_INDIRECT_DESC");
-	vbi_copy_desc_once(&d, &vq->ring.packed.desc[idx]);
-	len = vb_le32_to_cpu(d.len);
+	len = vb_le32_to_cpu(d->len);
 	/* virtio 1.2, 2.8.7 "Indirect Flag: Scatter-Gather Support": the table holds
 	 * len / 16 descriptors; an empty or ragged table is not one. */
 	if (VB_UNLIKELY(len == 0 || (len & 15u)))
@@ -196,7 +199,7 @@ static VB_NOINLINE int pop_indirect(struct vb_vq *vq, struct vb_chain *c)
 		return vbi_vq_fail(vq, -E2BIG, "indirect table too long");
 	/* The table must lie in one region the device may read: a second piece means it
 	 * crosses a region edge, as bad as leaving guest memory. */
-	ret = vbi_mem_map(vq->mem, vb_le64_to_cpu(d.addr), len, VB_MEM_F_READ, &t, 1);
+	ret = vbi_mem_map(vq->mem, vb_le64_to_cpu(d->addr), len, VB_MEM_F_READ, &t, 1);
 	if (VB_UNLIKELY(ret < 0))
 		return vbi_vq_fail(vq, ret == -E2BIG ? -EFAULT : ret,
 				   "indirect table outside guest memory");
@@ -216,10 +219,29 @@ static VB_NOINLINE int pop_indirect(struct vb_vq *vq, struct vb_chain *c)
 		 * valid inside a table; a nested table is refused (it would unbound the walk). */
 		if (VB_UNLIKELY(ef & VB_VRING_DESC_F_INDIRECT))
 			return vbi_vq_fail(vq, -EPROTO, "nested indirect descriptor table");
-		ret = add_buf(vq, c, &w, vb_le64_to_cpu(e.addr), vb_le32_to_cpu(e.len), ef);
+		ret = add_buf(vq, c, w, vb_le64_to_cpu(e.addr), vb_le32_to_cpu(e.len), ef);
 		if (VB_UNLIKELY(ret < 0))
 			return ret;
 	}
+	return 0;
+}
+
+/*
+ * One ring descriptor with INDIRECT (flags already acquired): walk the table it points at.
+ * @satisfy{VB-REQ-PVQ-005} @satisfy{VB-REQ-PVQ-016} @satisfy{VB-REQ-PVQ-017}
+ */
+static VB_NOINLINE int pop_indirect(struct vb_vq *vq, struct vb_chain *c)
+{
+	struct vb_vring_packed_desc d;
+	struct walk w = { 0, 0, 0, 0, false };
+	uint16_t idx = vq->last_avail;
+	uint16_t expect = avail_bits(vq->avail_wrap);
+	int ret;
+
+	vbi_copy_desc_once(&d, &vq->ring.packed.desc[idx]);
+	ret = walk_table(vq, c, &w, &d);
+	if (VB_UNLIKELY(ret < 0))
+		return ret;
 	if (++idx == vq->num) {
 		idx = 0;
 		expect ^= F_AVAIL_USED;
@@ -286,6 +308,47 @@ static VB_NOINLINE int pop_list(struct vb_vq *vq, struct vb_chain *c, uint16_t f
 	}
 	return pop_done(vq, c, &w, vb_le16_to_cpu(d.id), slots, idx, expect);
 }
+
+#if VB_CONFIG_INFLIGHT
+/*
+ * A chain given as n private copies of its ring descriptors (resubmission after a back-end
+ * restart: the ring slots may hold used descriptors by now), walked with the checks of a pop
+ * and without moving the available position. The AVAIL/USED bits of the copies are not
+ * looked at: they were checked when the chain was first popped, by the earlier back-end.
+ * @satisfy{VB-REQ-VU-304}
+ */
+int vbi_packed_pop_copy(struct vb_vq *vq, struct vb_chain *c,
+			const struct vb_vring_packed_desc *d, unsigned int n)
+{
+	struct walk w = { 0, 0, 0, 0, false };
+	uint16_t flags = vb_le16_to_cpu(d[0].flags);
+	int ret;
+
+	if (flags & VB_VRING_DESC_F_INDIRECT) {
+		/* virtio 1.2, 2.8.19 "Driver Requirements: Indirect Descriptors": an indirect
+		 * descriptor is never part of a list linked by NEXT. */
+		if (n != 1 || (flags & VB_VRING_DESC_F_NEXT))
+			return vbi_vq_fail(vq, -EPROTO, "indirect descriptor inside a chain");
+		ret = walk_table(vq, c, &w, &d[0]);
+		if (VB_UNLIKELY(ret < 0))
+			return ret;
+		return fill_chain(vq, c, &w, vb_le16_to_cpu(d[0].id), 1);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		flags = vb_le16_to_cpu(d[i].flags);
+		if (flags & VB_VRING_DESC_F_INDIRECT)
+			return vbi_vq_fail(vq, -EPROTO, "indirect descriptor inside a chain");
+		/* virtio 1.2, 2.8.6 "Next Flag: Descriptor Chaining": NEXT on every descriptor
+		 * but the last one. */
+		if (((flags & VB_VRING_DESC_F_NEXT) != 0) != (i + 1 < n))
+			return vbi_vq_fail(vq, -EPROTO, "resubmitted chain length differs from its NEXT flags");
+		ret = add_buf(vq, c, &w, vb_le64_to_cpu(d[i].addr), vb_le32_to_cpu(d[i].len), flags);
+		if (VB_UNLIKELY(ret < 0))
+			return ret;
+	}
+	return fill_chain(vq, c, &w, vb_le16_to_cpu(d[n - 1].id), n);
+}
+#endif
 
 /*
  * One direct descriptor (flags already acquired), the common case: no list to walk, no order
@@ -375,6 +438,11 @@ static inline uint32_t popped_slots(const struct vb_vq *vq)
 	if (vq->avail_wrap != vq->used_wrap)
 		room += vq->num;
 	return room;
+}
+
+uint32_t vbi_packed_popped_slots(const struct vb_vq *vq)
+{
+	return popped_slots(vq);
 }
 
 /*

@@ -49,9 +49,45 @@ static inline bool vq_plain(const struct vb_vq *vq)
 }
 
 #if VB_CONFIG_INFLIGHT
+#if VB_CONFIG_PACKED
+/* Packed: resubmitted chains (private descriptor copies) first, then the descriptor ring,
+ * each new chain reported with the ring slots it came from. */
+static VB_COLD int pop_tracked_packed(struct vb_vq *vq, struct vb_chain *chains, unsigned int n)
+{
+	const struct vb_vq_inflight_ops *ops = vq->iops;
+	const struct vb_vring_packed_desc *d;
+	unsigned int got = 0, k;
+	int ret = 0;
+
+	while (got < n && ops->resubmit_packed &&
+	       (d = ops->resubmit_packed(vq->ictx, vq, &k)) != NULL) {
+		if (k == 0 || k > vq->num) {
+			ret = vbi_vq_fail(vq, -EPROTO, "resubmitted chain longer than the queue");
+			break;
+		}
+		ret = vbi_packed_pop_copy(vq, &chains[got], d, k);
+		if (ret < 0)
+			break;
+		got++;
+	}
+	while (ret >= 0 && got < n) {
+		const uint16_t first = vq->last_avail;
+
+		ret = vbi_packed_pop(vq, &chains[got]);
+		if (ret <= 0)
+			break;
+		if (ops->popped_packed)
+			ops->popped_packed(vq->ictx, vq, &chains[got], vq->ring.packed.desc, first);
+		got++;
+	}
+	VBI_STAT_ADD(vq, popped, got);
+	return got ? (int)got : ret;
+}
+#endif
+
 /*
- * Pop with inflight hooks (split only): resubmitted heads first, then the available ring,
- * each new head reported to the transport. Kept out of line: the plain path pays one branch.
+ * Pop with inflight hooks: resubmitted heads first, then the available ring, each new head
+ * reported to the transport. Kept out of line: the plain path pays one branch.
  */
 static VB_COLD int pop_tracked(struct vb_vq *vq, struct vb_chain *chains, unsigned int n)
 {
@@ -59,6 +95,10 @@ static VB_COLD int pop_tracked(struct vb_vq *vq, struct vb_chain *chains, unsign
 	unsigned int got = 0;
 	int ret = 0, head;
 
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq))
+		return pop_tracked_packed(vq, chains, n);
+#endif
 	while (got < n && ops->resubmit && (head = ops->resubmit(vq->ictx, vq)) >= 0) {
 		ret = vbi_split_pop_head(vq, &chains[got], (uint16_t)head);
 		if (ret < 0)
@@ -67,7 +107,7 @@ static VB_COLD int pop_tracked(struct vb_vq *vq, struct vb_chain *chains, unsign
 	}
 	if (ret >= 0 && got < n) {
 		ret = vbi_split_pop_batch(vq, &chains[got], n - got);
-		for (int i = 0; i < ret; i++)
+		for (int i = 0; ops->popped && i < ret; i++)
 			ops->popped(vq->ictx, vq, chains[got + (unsigned int)i].head);
 		if (ret > 0)
 			got += (unsigned int)ret;
@@ -76,23 +116,50 @@ static VB_COLD int pop_tracked(struct vb_vq *vq, struct vb_chain *chains, unsign
 	return got ? (int)got : ret;
 }
 
-/* Push with inflight hooks (split only): one used element and index store per chain, so the
- * transport's record never lags the used index by more than the chain in pre/post. */
+/* Only chains the device popped may be pushed: checked for the whole batch first. */
+static bool push_fits(const struct vb_vq *vq, const struct vb_chain *chains, unsigned int n)
+{
+#if VB_CONFIG_PACKED
+	if (IS_PACKED(vq)) {
+		uint32_t total = 0, room = vbi_packed_popped_slots(vq);
+
+		for (unsigned int i = 0; i < n; i++) {
+			total += chains[i].ring_slots;
+			if (chains[i].ring_slots == 0 || total > room)
+				return false;
+		}
+		return true;
+	}
+#endif
+	(void)chains;
+	return n <= (uint16_t)(vq->last_avail - vq->used_idx);
+}
+
+/* Push with inflight hooks: one used element (packed: used descriptor) and index store per
+ * chain, so the transport's record never lags the ring by more than the chain in
+ * pre/post. */
 static VB_COLD int push_tracked(struct vb_vq *vq, const struct vb_chain *chains,
 				const uint32_t *written, unsigned int n)
 {
 	const struct vb_vq_inflight_ops *ops = vq->iops;
 
-	if (n > (uint16_t)(vq->last_avail - vq->used_idx))
-		return -EINVAL;	/* only chains the device popped */
+	if (!push_fits(vq, chains, n))
+		return -EINVAL;
 	for (unsigned int i = 0; i < n; i++) {
 		int ret;
 
-		ops->pre_push(vq->ictx, vq, chains[i].head);
-		ret = vbi_split_push1(vq, chains[i].head, written[i]);
+		if (ops->pre_push)
+			ops->pre_push(vq->ictx, vq, chains[i].head);
+#if VB_CONFIG_PACKED
+		if (IS_PACKED(vq))
+			ret = vbi_packed_push(vq, &chains[i], &written[i], 1);
+		else
+#endif
+			ret = vbi_split_push1(vq, chains[i].head, written[i]);
 		if (ret < 0)
 			return ret;
-		ops->post_push(vq->ictx, vq, chains[i].head, vq->used_idx);
+		if (ops->post_push)
+			ops->post_push(vq->ictx, vq, chains[i].head, vq->used_idx);
 		if (ops->log_push)
 			ops->log_push(vq->ictx, vq, &chains[i], written[i]);
 	}
@@ -100,10 +167,10 @@ static VB_COLD int push_tracked(struct vb_vq *vq, const struct vb_chain *chains,
 	return 0;
 }
 
-/* Hooks apply to live split rings; the flag keeps the data path at one test. */
+/* Hooks apply to live rings; the flag keeps the data path at one test. */
 static void update_tracked(struct vb_vq *vq)
 {
-	if (vq->iops && (vq->flags & VBI_VQ_LIVE) && !IS_PACKED(vq))
+	if (vq->iops && (vq->flags & VBI_VQ_LIVE))
 		vq->flags |= VBI_VQ_TRACKED;
 	else
 		vq->flags &= (uint16_t)~VBI_VQ_TRACKED;
@@ -129,6 +196,29 @@ VB_EXPORT int vb_vq_pop_head(struct vb_vq *vq, uint16_t head, struct vb_chain *c
 	if (ret > 0)
 		VBI_STAT_ADD(vq, popped, 1);
 	return ret;
+}
+
+VB_EXPORT int vb_vq_pop_descs(struct vb_vq *vq, const struct vb_vring_packed_desc *descs,
+			      unsigned int n, struct vb_chain *chain)
+{
+	int ret = vq_usable(vq);
+
+	if (VB_UNLIKELY(ret))
+		return ret;
+	if (!IS_PACKED(vq))
+		return -ENOTSUP;
+	if (n == 0 || n > vq->num)
+		return -EINVAL;
+#if VB_CONFIG_PACKED
+	ret = vbi_packed_pop_copy(vq, chain, descs, n);
+	if (ret > 0)
+		VBI_STAT_ADD(vq, popped, 1);
+	return ret;
+#else
+	(void)descs;
+	(void)chain;
+	return -ENOTSUP;
+#endif
 }
 #else
 static void update_tracked(struct vb_vq *vq)

@@ -23,6 +23,7 @@
 
 #include "virtio-backend.h"
 #include "virtio-backend/transports/vhost-user.h"
+#include "vbt-packed.h"
 #include "vbt-vu-client.h"
 #include "../../examples/demo-device.h"
 
@@ -358,17 +359,75 @@ static void test_vu_log__log_all_needs_shmfd(void **state)
 					f->c.features | VB_BIT(VB_VU_F_LOG_ALL)), -ENOTSUP);
 }
 
-/* @verify{VB-REQ-VU-400} LOG_ALL is refused with packed rings, whose pushes are not hooked:
- * a migration fails rather than losing dirty pages */
-static void test_vu_log__packed_refused(void **state)
+/* @verify{VB-REQ-VU-400} @verify{VB-REQ-VU-404} with packed rings LOG_ALL is accepted; a
+ * request marks exactly the pages of the bytes the device wrote into the response buffer and
+ * of the used descriptor it wrote over the ring slot where the push began, with or without
+ * the ring's log flag, across a wrap-around and for indirect chains; nothing once LOG_ALL is
+ * cleared */
+static void test_vu_log__packed_marks_written_pages(void **state)
 {
 	struct fix *f = *state;
+	struct vbt_packed *pr = calloc(1, sizeof(*pr));
+	const uint16_t num = 3;
+	int fd;
 
+	assert_non_null(pr);
 	assert_int_equal(vbt_vu_negotiate(&f->c, FEATURES | VB_BIT(VB_VIRTIO_F_RING_PACKED),
 					  PROTOCOL, true), 0);
 	assert_true(f->c.features & VB_BIT(VB_VIRTIO_F_RING_PACKED));
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	vbt_packed_init(pr, &f->c.g, num);
+	f->req = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	/* The response across a page boundary, on pages of its own. */
+	f->resp = vbt_guest_alloc(&f->c.g, 2 * VB_VU_LOG_PAGE, VB_VU_LOG_PAGE) +
+		  VB_VU_LOG_PAGE - 2;
+	assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, num, 1u << 15, pr->desc_gpa,
+					    pr->driver_gpa, pr->device_gpa), 0);
+	fd = new_log(f, LOG_BYTES);
+	assert_int_equal(set_log_base(f, fd, LOG_BYTES, 0), 0);
 	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES,
-					f->c.features | VB_BIT(VB_VU_F_LOG_ALL)), -ENOTSUP);
+					f->c.features | VB_BIT(VB_VU_F_LOG_ALL)), 0);
+	assert_int_equal(count_set(f), 0);
+	for (unsigned int i = 0; i < 2u * num + 1u; i++) {
+		struct vbt_buf b[2] = { { f->req, 6, false }, { f->resp, BUF_LEN, true } };
+		uint16_t slot = pr->next_used, id;
+		uint32_t len;
+		int got = 0, ret;
+
+		memset(f->log, 0, LOG_BYTES);
+		memcpy(vbt_guest_ptr(&f->c.g, f->req), "packed", 6);
+		ret = vbt_packed_add(pr, b, 2, i % 3 == 1);
+		assert_true(ret >= 0);
+		assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+		for (int w = 0; w < 50 && got == 0; w++) {
+			(void)vbt_vu_wait_call(&f->c, 0, 100);
+			got = vbt_packed_get_used(pr, &id, &len, NULL);
+		}
+		assert_int_equal(got, 1);
+		assert_int_equal(id, ret);
+		assert_int_equal(len, 6);
+		assert_true(page_set(f, f->resp / VB_VU_LOG_PAGE));
+		assert_true(page_set(f, (f->resp + 5) / VB_VU_LOG_PAGE));
+		assert_true(page_set(f, (pr->desc_gpa + 16u * slot) / VB_VU_LOG_PAGE));
+		assert_int_equal(count_set(f), 3);
+	}
+	/* LOG_ALL cleared: nothing marked, requests still served. */
+	memset(f->log, 0, LOG_BYTES);
+	assert_int_equal(vbt_vu_set_u64(&f->c, VB_VU_SET_FEATURES, f->c.features), 0);
+	{
+		struct vbt_buf b[2] = { { f->req, 6, false }, { f->resp, BUF_LEN, true } };
+		int got = 0;
+
+		assert_true(vbt_packed_add(pr, b, 2, false) >= 0);
+		assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+		for (int w = 0; w < 50 && got == 0; w++) {
+			(void)vbt_vu_wait_call(&f->c, 0, 100);
+			got = vbt_packed_get_used(pr, NULL, NULL, NULL);
+		}
+		assert_int_equal(got, 1);
+	}
+	assert_int_equal(count_set(f), 0);
+	free(pr);
 }
 
 int main(void)
@@ -379,8 +438,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_prestate_setup_teardown(test_vu_log__log_all_needs_shmfd, setup,
 							 teardown, &v_no_shmfd),
-		cmocka_unit_test_prestate_setup_teardown(test_vu_log__packed_refused, setup,
-							 teardown, &v_packed),
+		cmocka_unit_test_prestate_setup_teardown(test_vu_log__packed_marks_written_pages,
+							 setup, teardown, &v_packed),
 	};
 
 	packed_ops = demo_device_ops;

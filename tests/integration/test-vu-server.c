@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -782,6 +783,101 @@ static void test_vu_server__backend_config_change(void **state)
 	close(sv[0]);
 }
 
+/* Set the protocol features again without asking for an ack, and let the server see it. */
+static void set_protocol_raw(struct fix *f, uint64_t p)
+{
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_SET_PROTOCOL_FEATURES, VB_VU_VERSION, &p,
+				     sizeof(p), NULL, 0), 0);
+	dispatch_some(f);
+}
+
+/* One BACKEND_VRING_HOST_NOTIFIER_MSG as the front-end receives it; acked with ack. */
+static int recv_notifier(struct fix *f, struct vb_vu_vring_area *a, uint64_t ack)
+{
+	uint32_t req = 0, flags = 0, size = 0;
+	int fd = -2;
+
+	memset(a, 0xa5, sizeof(*a));
+	assert_int_equal(vbt_vu_backend_recv_msg(&f->c, &req, &flags, a, sizeof(*a), &size, &fd,
+						 2000), 0);
+	assert_int_equal(req, VB_VU_BACKEND_VRING_HOST_NOTIFIER_MSG);
+	assert_int_equal(size, sizeof(*a));
+	assert_true(flags & VB_VU_FLAG_NEED_REPLY);
+	assert_int_equal(vbt_vu_backend_ack(&f->c, req, ack), 0);
+	dispatch_some(f);
+	return fd;
+}
+
+/*
+ * @verify{VB-REQ-VU-530} BACKEND_SEND_FD and HOST_NOTIFIER are offered; vb_vu_set_host_notifier()
+ * sends BACKEND_VRING_HOST_NOTIFIER_MSG with the ring index, size and offset and the fd, which
+ * the front-end receives and maps (it sees the page the back-end wrote), asking for an ack
+ * (zero or not, read by dispatch); with fd -1 it withdraws the notifier (NOFD, no fd); it is
+ * refused without a channel (-ENOTCONN), for a ring the device does not have, a zero size or
+ * a wrapping area (-EINVAL), to pass an fd without BACKEND_SEND_FD and at all without
+ * HOST_NOTIFIER (-ENOTSUP)
+ */
+static void test_vu_server__host_notifier(void **state)
+{
+	struct fix *f = *state;
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	int mfd = memfd_create("vbt-notify", MFD_CLOEXEC), sv[2], fd;
+	struct vb_vu_vring_area a;
+	void *p;
+
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, (off_t)(2 * page)), 0);
+	assert_int_equal(pwrite(mfd, "doorbell", 8, (off_t)page), 8);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, page, page), -ENOTCONN);
+	start_device(f, WANT_FEATURES, true);
+	assert_true(f->c.protocol & P(BACKEND_SEND_FD));
+	assert_true(f->c.protocol & P(HOST_NOTIFIER));
+	stop_server_thread(f);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, page, page), -ENOTCONN);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(vbt_vu_send(&f->c, VB_VU_SET_BACKEND_REQ_FD, VB_VU_VERSION, NULL, 0,
+				     &sv[1], 1), 0);
+	close(sv[1]);
+	f->c.backend_fd = sv[0];
+	dispatch_some(f);
+
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 1, mfd, page, page), -EINVAL);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, page, 0), -EINVAL);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, UINT64_MAX, page), -EINVAL);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, page, page), 0);
+	fd = recv_notifier(f, &a, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(a.u64, 0);
+	assert_int_equal(a.size, page);
+	assert_int_equal(a.offset, page);
+	p = mmap(NULL, (size_t)a.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)a.offset);
+	assert_true(p != MAP_FAILED);
+	assert_memory_equal(p, "doorbell", 8);
+	munmap(p, (size_t)a.size);
+	close(fd);
+	/* A failed ack is read (and logged) all the same. */
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, 0, page), 0);
+	fd = recv_notifier(f, &a, 1);
+	assert_true(fd >= 0);
+	assert_int_equal(a.offset, 0);
+	close(fd);
+	/* Withdrawn: NOFD and no fd. */
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, -1, 0, 0), 0);
+	assert_int_equal(recv_notifier(f, &a, 0), -1);
+	assert_int_equal(a.u64, VB_VU_VRING_NOFD);
+	assert_int_equal(a.size, 0);
+
+	/* Without BACKEND_SEND_FD no fd travels; without HOST_NOTIFIER nothing. */
+	set_protocol_raw(f, f->c.protocol & ~P(BACKEND_SEND_FD));
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, page, page), -ENOTSUP);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, -1, 0, 0), 0);
+	assert_int_equal(recv_notifier(f, &a, 0), -1);
+	set_protocol_raw(f, f->c.protocol & ~P(HOST_NOTIFIER));
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, -1, 0, 0), -ENOTSUP);
+	assert_int_equal(vb_vu_set_host_notifier(f->s, 0, mfd, page, page), -ENOTSUP);
+	close(mfd);
+}
+
 /* Accept the server's connection on lfd within 5 s as the client's socket. */
 static void accept_client(struct fix *f, int lfd)
 {
@@ -1033,6 +1129,250 @@ static void test_vu_server__packed_ring(void **state)
 	free(pr);
 }
 
+/* One echo request on a packed ring; the used descriptor's id is returned. */
+static uint16_t packed_echo(struct fix *f, struct vbt_packed *pr, uint64_t req, uint64_t resp)
+{
+	struct vbt_buf b[2] = { { req, 6, false }, { resp, BUF_LEN, true } };
+	uint16_t id = 0xffff;
+	int got = 0, want;
+
+	memcpy(vbt_guest_ptr(&f->c.g, req), "packed", 6);
+	want = vbt_packed_add(pr, b, 2, false);
+	assert_true(want >= 0);
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	for (int w = 0; w < 50 && got == 0; w++) {
+		(void)vbt_vu_wait_call(&f->c, 0, 100);
+		got = vbt_packed_get_used(pr, &id, NULL, NULL);
+	}
+	assert_int_equal(got, 1);
+	assert_int_equal(id, want);
+	return id;
+}
+
+/* A packed ring of 8 (laid out anew, or pr as it is) started over the inflight memory in
+ * memfd mfd (one queue of 8). */
+static void packed_over_record_at(struct fix *f, struct vbt_packed *pr, int mfd, bool fresh)
+{
+	struct vb_vu_inflight in = { 4096, 0, 1, 8, 0 };
+
+	assert_int_equal(vbt_vu_negotiate(&f->c, WANT_FEATURES | VB_BIT(VB_VIRTIO_F_RING_PACKED),
+					  WANT_PROTOCOL, true), 0);
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &in, mfd), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	if (fresh)
+		vbt_packed_init(pr, &f->c.g, 8);
+	assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, 8, 1u << 15, pr->desc_gpa,
+					    pr->driver_gpa, pr->device_gpa), 0);
+}
+
+static void packed_over_record(struct fix *f, struct vbt_packed *pr, int mfd)
+{
+	packed_over_record_at(f, pr, mfd, true);
+}
+
+/*
+ * @verify{VB-REQ-VU-305} @verify{VB-REQ-VU-306} a packed ring over fresh inflight memory gets
+ * a version-1 record of the queue size with the position set; after each request the record
+ * is committed (used_idx = old_used_idx past the chain's slots, free_head = old_free_head,
+ * the head entry not inflight) and its entries hold copies of the chain's descriptors; a
+ * record with an entry index out of range, or another queue size, leaves the ring untracked
+ * (requests still served, the record untouched)
+ */
+static void test_vu_server__packed_inflight_record(void **state)
+{
+	struct fix *f = *state;
+	struct vbt_packed *pr = calloc(1, sizeof(*pr));
+	int mfd = memfd_create("vbt-infl", MFD_CLOEXEC);
+	struct vb_vu_inflight_packed *ip;
+	struct vb_vu_inflight_desc_packed *d;
+	uint64_t req, resp;
+	uint16_t id;
+
+	assert_non_null(pr);
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, 4096), 0);
+	ip = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	assert_true(ip != MAP_FAILED);
+	d = (struct vb_vu_inflight_desc_packed *)(ip + 1);
+	packed_over_record(f, pr, mfd);
+	req = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	resp = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+	assert_int_equal(ip->version, 1);
+	assert_int_equal(ip->desc_num, 8);
+	assert_int_equal(ip->used_idx, 0);
+	assert_int_equal(ip->used_wrap_counter, 1);
+	id = packed_echo(f, pr, req, resp);
+	assert_int_equal(ip->used_idx, 2);
+	assert_int_equal(ip->old_used_idx, 2);
+	assert_int_equal(ip->old_used_wrap_counter, 1);
+	assert_int_equal(ip->free_head, ip->old_free_head);
+	assert_int_equal(ip->free_head, 0);	/* the chain's entries came back first */
+	assert_int_equal(d[0].inflight, 0);
+	assert_int_equal(d[0].num, 2);
+	assert_int_equal(d[0].last, 1);
+	assert_int_equal(d[0].addr, req);
+	assert_int_equal(d[0].len, 6);
+	assert_int_equal(d[1].addr, resp);
+	assert_int_equal(d[1].id, id);
+	assert_true(d[1].flags & VB_VRING_DESC_F_WRITE);
+	for (unsigned int i = 0; i < 5; i++)	/* across the ring's end: wrap counter 0 */
+		(void)packed_echo(f, pr, req, resp);
+	assert_int_equal(ip->used_idx, 4);
+	assert_int_equal(ip->used_wrap_counter, 0);
+	assert_int_equal(ip->old_used_wrap_counter, 0);
+	for (unsigned int e = 0; e < 8; e++)
+		assert_int_equal(d[e].inflight, 0);
+
+	/* An entry index out of range: served untracked, the record left as it is. */
+	vbt_vu_disconnect(&f->c);
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	memset(ip, 0, 4096);
+	ip->version = 1;
+	ip->desc_num = 8;
+	ip->free_head = ip->old_free_head = 200;
+	ip->used_wrap_counter = ip->old_used_wrap_counter = 1;
+	packed_over_record(f, pr, mfd);
+	(void)packed_echo(f, pr, req, resp);
+	assert_int_equal(ip->free_head, 200);
+	assert_int_equal(ip->used_idx, 0);
+	/* Another queue size: not understood, untracked. */
+	vbt_vu_disconnect(&f->c);
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	ip->free_head = ip->old_free_head = 0;
+	ip->desc_num = 4;
+	packed_over_record(f, pr, mfd);
+	(void)packed_echo(f, pr, req, resp);
+	assert_int_equal(ip->used_idx, 0);
+	assert_int_equal(ip->desc_num, 4);
+	munmap(ip, 4096);
+	close(mfd);
+	free(pr);
+}
+
+/* Record entries e, e + 1 as the back-end keeps a popped chain of a request and a response
+ * with buffer id id, popped counter-th. */
+static void record_chain(struct vb_vu_inflight_desc_packed *d, uint16_t e, uint64_t counter,
+			 uint64_t req, uint64_t resp, uint16_t id)
+{
+	d[e].inflight = 1;
+	d[e].num = 2;
+	d[e].last = (uint16_t)(e + 1);
+	d[e].counter = counter;
+	d[e].next = (uint16_t)(e + 1);
+	d[e].addr = req;
+	d[e].len = 6;
+	d[e].flags = VB_VRING_DESC_F_NEXT;
+	d[e].id = 0;
+	d[e + 1].next = (uint16_t)(e + 2);
+	d[e + 1].addr = resp;
+	d[e + 1].len = BUF_LEN;
+	d[e + 1].flags = VB_VRING_DESC_F_WRITE;
+	d[e + 1].id = id;
+}
+
+/*
+ * One crash, as the record and the ring show it: after one request (slots 0-1) the back-end
+ * popped B (slots 2-3, entries 0-1) and C (slots 4-5, entries 2-3) and died pushing B: with
+ * written set, after B's used descriptor was written, else before. The restarted back-end,
+ * given the stale ring base, must serve C again and B only if its used descriptor was not
+ * written; every id comes back exactly once, in slot order.
+ */
+static void packed_crash_case(struct fix *f, bool written)
+{
+	struct vbt_packed *pr = calloc(1, sizeof(*pr));
+	int mfd = memfd_create("vbt-infl", MFD_CLOEXEC);
+	struct vb_vu_inflight_packed *ip;
+	struct vb_vu_inflight_desc_packed *d;
+	uint64_t req[3], resp[3];
+	struct vbt_buf b[2];
+	int ids[2];
+	uint16_t id;
+	int got;
+	unsigned long served;
+
+	assert_non_null(pr);
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, 4096), 0);
+	ip = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	assert_true(ip != MAP_FAILED);
+	d = (struct vb_vu_inflight_desc_packed *)(ip + 1);
+	packed_over_record(f, pr, mfd);
+	for (unsigned int i = 0; i < 3; i++) {
+		req[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		resp[i] = vbt_guest_alloc(&f->c.g, BUF_LEN, 8);
+		memcpy(vbt_guest_ptr(&f->c.g, req[i]), "packed", 6);
+	}
+	(void)packed_echo(f, pr, req[0], resp[0]);
+	assert_int_equal(ip->used_idx, 2);
+	vbt_vu_disconnect(&f->c);
+	/* B and C made available (not kicked: the back-end is gone). */
+	for (unsigned int i = 0; i < 2; i++) {
+		b[0] = (struct vbt_buf){ req[1 + i], 6, false };
+		b[1] = (struct vbt_buf){ resp[1 + i], BUF_LEN, true };
+		ids[i] = vbt_packed_add(pr, b, 2, false);
+		assert_true(ids[i] >= 0);
+	}
+	/* What the dead back-end left: both popped, B's push in progress. */
+	record_chain(d, 0, 7, req[1], resp[1], (uint16_t)ids[0]);
+	record_chain(d, 2, 8, req[2], resp[2], (uint16_t)ids[1]);
+	d[1].next = 4;			/* B's entries back on the free list ... */
+	ip->free_head = 0;
+	ip->old_free_head = 4;
+	ip->used_idx = 4;		/* ... and used_idx past its slots */
+	ip->old_used_idx = 2;
+	ip->used_wrap_counter = ip->old_used_wrap_counter = 1;
+	if (written)
+		vbt_packed_put_desc(pr, 2, 0, 0, (uint16_t)ids[0],
+				    VBT_PACKED_F_AVAIL | VBT_PACKED_F_USED);
+
+	served = f->model.served;
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	packed_over_record_at(f, pr, mfd, false);	/* the same ring, the stale base */
+	if (written) {
+		assert_int_equal(vbt_packed_get_used(pr, &id, NULL, NULL), 1);
+		assert_int_equal(id, ids[0]);
+	}
+	for (unsigned int i = written ? 1 : 0; i < 2; i++) {
+		got = 0;
+		for (int w = 0; w < 50 && got == 0; w++) {
+			(void)vbt_vu_wait_call(&f->c, 0, 100);
+			got = vbt_packed_get_used(pr, &id, NULL, NULL);
+		}
+		assert_int_equal(got, 1);
+		assert_int_equal(id, ids[i]);
+		assert_memory_equal(vbt_guest_ptr(&f->c.g, resp[1 + i]), "PACKED", 6);
+	}
+	(void)vbt_vu_wait_call(&f->c, 0, QUIET_MS);
+	assert_int_equal(vbt_packed_get_used(pr, NULL, NULL, NULL), 0);
+	/* A committed push is not served again. */
+	assert_int_equal(f->model.served - served, written ? 1 : 2);
+	assert_int_equal(ip->used_idx, 6);
+	assert_int_equal(ip->old_used_idx, 6);
+	for (unsigned int e = 0; e < 8; e++)
+		assert_int_equal(d[e].inflight, 0);
+	/* And on from there. */
+	(void)packed_echo(f, pr, req[0], resp[0]);
+	vbt_vu_disconnect(&f->c);
+	assert_int_equal(vbt_vu_connect(&f->c, f->path), 0);
+	munmap(ip, 4096);
+	close(mfd);
+	free(pr);
+}
+
+/*
+ * @verify{VB-REQ-VU-306} recovery settles a push in progress: rolled back when the used
+ * descriptor at old_used_idx was not written (both chains served again, in pop order),
+ * committed when it was (only the other chain served again); the ring position comes from
+ * the record, not from the stale SET_VRING_BASE
+ */
+static void test_vu_server__packed_inflight_settle(void **state)
+{
+	struct fix *f = *state;
+
+	packed_crash_case(f, false);
+	packed_crash_case(f, true);
+}
+
 /* @verify{VB-REQ-VU-017} @verify{VB-REQ-VU-004} two queues: GET_QUEUE_NUM reports them, each
  * ring is served on its own kick, and a third index is refused */
 static void test_vu_server__two_queues(void **state)
@@ -1117,6 +1457,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vu_server__new_argument_checks),
 		cmocka_unit_test_setup_teardown(test_vu_server__packed_ring, setup_packed, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__host_notifier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__packed_inflight_record, setup_packed,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vu_server__packed_inflight_settle, setup_packed,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_vu_server__two_queues, setup_mq, teardown),
 		cmocka_unit_test_setup_teardown(test_vu_server__echo_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vu_server__event_idx, setup, teardown),

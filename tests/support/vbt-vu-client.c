@@ -470,24 +470,83 @@ int vbt_vu_set_backend_req(struct vbt_vu_client *c)
 	return 0;
 }
 
-int vbt_vu_backend_recv(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
-			int timeout_ms)
+int vbt_vu_backend_recv_msg(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
+			    void *payload, uint32_t max, uint32_t *size, int *fd, int timeout_ms)
 {
 	uint32_t hdr[3];
 	uint8_t body[1024];
-	int ret = read_fd(c->backend_fd, hdr, sizeof(hdr), timeout_ms);
+	struct iovec iov = { hdr, sizeof(hdr) };
+	union {
+		struct cmsghdr	align;
+		char		b[CMSG_SPACE(sizeof(int) * VB_VU_MAX_FDS)];
+	} ctl;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct pollfd p = { .fd = c->backend_fd, .events = POLLIN };
+	ssize_t n;
+	int ret, r;
 
-	if (ret < 0)
-		return ret;
-	if (hdr[2] > sizeof(body) || (hdr[1] & 3u) != VB_VU_VERSION ||
-	    (hdr[1] & VB_VU_FLAG_REPLY))
-		return -EPROTO;
+	*fd = -1;
+	r = poll(&p, 1, timeout_ms);
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (r < 0)
+		return -errno;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	/* File descriptors come with the header's first byte. */
+	n = recvmsg(c->backend_fd, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i * sizeof(int) < cm->cmsg_len - CMSG_LEN(0); i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = got;
+			else
+				close(got);	/* one fd per message is all we expect */
+		}
+	}
+	ret = -EPROTO;
+	if (n != (ssize_t)sizeof(hdr) || hdr[2] > sizeof(body) ||
+	    (hdr[1] & 3u) != VB_VU_VERSION || (hdr[1] & VB_VU_FLAG_REPLY))
+		goto fail;
 	ret = read_fd(c->backend_fd, body, hdr[2], timeout_ms);
 	if (ret < 0)
-		return ret;
+		goto fail;
 	*request = hdr[0];
 	*flags = hdr[1];
+	*size = hdr[2];
+	memcpy(payload, body, hdr[2] < max ? hdr[2] : max);
 	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return ret;
+}
+
+int vbt_vu_backend_recv(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
+			int timeout_ms)
+{
+	uint8_t body[1024];
+	uint32_t size;
+	int fd, ret;
+
+	ret = vbt_vu_backend_recv_msg(c, request, flags, body, sizeof(body), &size, &fd,
+				      timeout_ms);
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 int vbt_vu_backend_ack(struct vbt_vu_client *c, uint32_t request, uint64_t v)

@@ -112,6 +112,10 @@ int vbt_vu_set_backend_req(struct vbt_vu_client *c);
  * *flags set, -ETIMEDOUT, -ECONNRESET, or -EPROTO (bad version, reply flag, or too big). */
 int vbt_vu_backend_recv(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
 			int timeout_ms);
+/* The same, keeping the payload (up to max bytes copied, its size in *size) and the fd that
+ * came with it in *fd (owned by the caller; -1: none; more than one: the others closed). */
+int vbt_vu_backend_recv_msg(struct vbt_vu_client *c, uint32_t *request, uint32_t *flags,
+			    void *payload, uint32_t max, uint32_t *size, int *fd, int timeout_ms);
 /* Answer a back-end request with a REPLY_ACK carrying v. 0 or -errno. */
 int vbt_vu_backend_ack(struct vbt_vu_client *c, uint32_t request, uint64_t v);
 

@@ -1071,6 +1071,229 @@ static void test_vq_packed__broken_until_reset(void **state)
 	assert_int_equal(vb_vq_error(f->vq), 0);
 }
 
+/* ---- Inflight hooks on a packed queue (vb_vq_set_inflight_ops(), vb_vq_pop_descs()) ---- */
+
+struct hook_log {
+	unsigned int popped, pre, post, logged;
+	uint16_t first[8], slots[8], ids[8];
+	uint16_t post_used[8];
+	const struct vb_vring_packed_desc *ring;
+	/* What resubmit_packed hands out: chains of rs_n[i] descriptors. */
+	struct vb_vring_packed_desc rs[8];
+	unsigned int rs_n[4], rs_count, rs_next, rs_calls;
+	uint32_t written[8];
+};
+
+static void h_popped_packed(void *ctx, struct vb_vq *vq, const struct vb_chain *c,
+			    const struct vb_vring_packed_desc *ring, uint16_t first)
+{
+	struct hook_log *l = ctx;
+
+	(void)vq;
+	l->ring = ring;
+	l->first[l->popped] = first;
+	l->slots[l->popped] = c->ring_slots;
+	l->ids[l->popped++] = c->head;
+}
+
+static void h_pre(void *ctx, struct vb_vq *vq, uint16_t head)
+{
+	struct hook_log *l = ctx;
+
+	(void)vq;
+	(void)head;
+	l->pre++;
+}
+
+static void h_post(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t used_idx)
+{
+	struct hook_log *l = ctx;
+
+	(void)vq;
+	(void)head;
+	assert_int_equal(l->pre, l->post + 1);	/* one chain at a time */
+	l->post_used[l->post++] = used_idx;
+}
+
+static void h_log(void *ctx, struct vb_vq *vq, const struct vb_chain *c, uint32_t written)
+{
+	struct hook_log *l = ctx;
+
+	(void)vq;
+	(void)c;
+	assert_int_equal(l->post, l->logged + 1);	/* after post_push */
+	l->written[l->logged++] = written;
+}
+
+static const struct vb_vring_packed_desc *h_resubmit(void *ctx, struct vb_vq *vq,
+						     unsigned int *n)
+{
+	struct hook_log *l = ctx;
+	unsigned int off = 0;
+
+	(void)vq;
+	l->rs_calls++;
+	if (l->rs_next == l->rs_count)
+		return NULL;
+	for (unsigned int i = 0; i < l->rs_next; i++)
+		off += l->rs_n[i];
+	*n = l->rs_n[l->rs_next++];
+	return &l->rs[off];
+}
+
+static const struct vb_vq_inflight_ops t_packed_ops = {
+	.pre_push = h_pre,
+	.post_push = h_post,
+	.log_push = h_log,
+	.popped_packed = h_popped_packed,
+	.resubmit_packed = h_resubmit,
+};
+
+static struct vb_vring_packed_desc pdesc(uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	struct vb_vring_packed_desc d = {
+		vb_cpu_to_le64(addr), vb_cpu_to_le32(len), vb_cpu_to_le16(id), vb_cpu_to_le16(flags)
+	};
+
+	return d;
+}
+
+/* @verify{VB-REQ-VU-304} with hooks a packed queue reports every chain popped from the ring
+ * with the ring and the slots its descriptors were in (lists, indirect, across the ring's
+ * end), calls pre_push, post_push (next used slot) and log_push once per chain in that order
+ * for single pushes and batches, and no hook once they are cleared */
+static void test_vq_packed__inflight_hooks(void **state)
+{
+	struct fix *f = *state;
+	struct hook_log l;
+	uint64_t a = vbt_guest_alloc(&f->g, 64, 16);
+	struct vbt_buf three[3] = { { a, 4, false }, { a + 16, 4, false }, { a + 32, 8, true } };
+	struct vb_iov rd[4][4], wr[4][4];
+	struct vb_chain c[4];
+	uint32_t written[4] = { 8, 8, 0, 8 };
+	int id[4];
+
+	memset(&l, 0, sizeof(l));
+	for (unsigned int i = 0; i < 4; i++)
+		c[i] = (struct vb_chain)VB_CHAIN_INIT(rd[i], wr[i]);
+	round_trips(f, 6);	/* next chains cross the end of the 8-slot ring */
+	vb_vq_set_inflight_ops(f->vq, &t_packed_ops, &l);
+	id[0] = vbt_packed_add(&f->r, three, 3, false);	/* slots 6, 7, 0 */
+	id[1] = vbt_packed_add(&f->r, three, 3, true);	/* slot 1 */
+	id[2] = vbt_packed_add(&f->r, three, 1, false);	/* slot 2 */
+	assert_int_equal(vb_vq_pop(f->vq, &c[0]), 1);
+	assert_int_equal(vb_vq_pop_batch(f->vq, &c[1], 3), 2);
+	assert_int_equal(l.popped, 3);
+	assert_true(l.ring == vbt_guest_ptr(&f->g, f->r.desc_gpa));
+	assert_int_equal(l.first[0], 6);
+	assert_int_equal(l.slots[0], 3);
+	assert_int_equal(l.first[1], 1);
+	assert_int_equal(l.slots[1], 1);
+	assert_int_equal(l.first[2], 2);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(l.ids[i], id[i]);
+	assert_int_equal(l.rs_calls, 2);	/* asked once per pop call */
+	assert_int_equal(vb_vq_push(f->vq, &c[0], 8), 0);
+	assert_int_equal(vb_vq_push_batch(f->vq, &c[1], &written[1], 2), 0);
+	assert_int_equal(l.pre, 3);
+	assert_int_equal(l.post, 3);
+	assert_int_equal(l.logged, 3);
+	assert_int_equal(l.post_used[0], 1);
+	assert_int_equal(l.post_used[1], 2);
+	assert_int_equal(l.post_used[2], 3);
+	assert_int_equal(l.written[0], 8);
+	assert_int_equal(l.written[1], 8);
+	assert_int_equal(l.written[2], 0);
+	/* A batch larger than what was popped is refused before any hook. */
+	assert_int_equal(vb_vq_push_batch(f->vq, c, written, 1), -EINVAL);
+	assert_int_equal(l.pre, 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		uint16_t got;
+
+		assert_int_equal(vbt_packed_get_used(&f->r, &got, NULL, NULL), 1);
+		assert_int_equal(got, id[i]);
+	}
+	vb_vq_set_inflight_ops(f->vq, NULL, NULL);
+	round_trips(f, 2);
+	assert_int_equal(l.popped, 3);
+	assert_int_equal(l.pre, 3);
+}
+
+/* @verify{VB-REQ-VU-304} chains from resubmit_packed come out of vb_vq_pop() before any new
+ * one, walked from the copies (a list and an indirect table), without popped_packed and
+ * without moving the ring position; vb_vq_pop_descs() refuses n = 0 or above the queue size
+ * (-EINVAL) and a split queue (-ENOTSUP), and breaks the queue on a copy whose NEXT flags do
+ * not match its length */
+static void test_vq_packed__inflight_resubmit(void **state)
+{
+	struct fix *f = *state;
+	struct hook_log l;
+	uint64_t a = vbt_guest_alloc(&f->g, 64, 16);
+	struct vbt_buf two[2] = { { a, 4, false }, { a + 16, 8, true } };
+	uint64_t table = vbt_packed_indirect_table(&f->r, two, 2);
+	struct vb_iov rd[4], wr[4];
+	struct vb_chain c = VB_CHAIN_INIT(rd, wr);
+	struct vb_vq_pos pos;
+	int fresh;
+
+	memset(&l, 0, sizeof(l));
+	l.rs[0] = pdesc(a, 4, 0, VB_VRING_DESC_F_NEXT);
+	l.rs[1] = pdesc(a + 16, 8, 5, VB_VRING_DESC_F_WRITE);
+	l.rs[2] = pdesc(table, 32, 6, VB_VRING_DESC_F_INDIRECT);
+	l.rs_n[0] = 2;
+	l.rs_n[1] = 1;
+	l.rs_count = 2;
+	fresh = vbt_packed_add(&f->r, two, 2, false);
+	vb_vq_set_inflight_ops(f->vq, &t_packed_ops, &l);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 1);
+	assert_int_equal(c.head, 5);
+	assert_int_equal(c.read_len, 4);
+	assert_int_equal(c.write_len, 8);
+	assert_int_equal(c.ring_slots, 2);
+	vb_vq_get_pos(f->vq, &pos);
+	assert_int_equal(pos.avail_idx, 0);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 1);
+	assert_int_equal(c.head, 6);
+	assert_int_equal(c.ring_slots, 1);
+	assert_int_equal(c.n_read, 1);
+	assert_int_equal(c.n_write, 1);
+	assert_int_equal(l.popped, 0);
+	assert_int_equal(vb_vq_pop(f->vq, &c), 1);
+	assert_int_equal(c.head, fresh);
+	assert_int_equal(l.popped, 1);
+	vb_vq_set_inflight_ops(f->vq, NULL, NULL);
+
+	assert_int_equal(vb_vq_pop_descs(f->vq, l.rs, 0, &c), -EINVAL);
+	assert_int_equal(vb_vq_pop_descs(f->vq, l.rs, 9, &c), -EINVAL);
+	assert_true(vb_vq_is_ready(f->vq));
+	assert_int_equal(vb_vq_pop_descs(f->vq, l.rs, 2, &c), 1);
+	assert_int_equal(c.head, 5);
+	/* NEXT on the last copy: the chain does not end where the record says. */
+	assert_broken(f, vb_vq_pop_descs(f->vq, l.rs, 1, &c), -EPROTO);
+}
+
+/* @verify{VB-REQ-VU-304} vb_vq_pop_descs() on a split queue is -ENOTSUP */
+static void test_vq_packed__pop_descs_split_refused(void **state)
+{
+	struct vbt_guest g;
+	struct vbt_split sr;
+	struct vbt_dev d;
+	struct vb_vring_packed_desc one = pdesc(GUEST_GPA, 4, 0, 0);
+	struct vb_iov rd[2], wr[2];
+	struct vb_chain c = VB_CHAIN_INIT(rd, wr);
+	const uint64_t feat = VB_BIT(VB_VIRTIO_F_VERSION_1);
+
+	(void)state;
+	assert_int_equal(vbt_guest_init(&g, GUEST_GPA, GUEST_SIZE, 0), 0);
+	vbt_split_init(&sr, &g, 8);
+	assert_int_equal(vbt_dev_init(&d, &g.mem, feat, 1, 256), 0);
+	assert_int_equal(vbt_dev_negotiate(&d, feat), 0);
+	assert_int_equal(vbt_dev_queue(&d, 0, 8, sr.desc_gpa, sr.avail_gpa, sr.used_gpa), 0);
+	assert_int_equal(vbt_dev_driver_ok(&d), 0);
+	assert_int_equal(vb_vq_pop_descs(vb_dev_queue(d.dev, 0), &one, 1, &c), -ENOTSUP);
+	vbt_guest_fini(&g);
+}
+
 #define T(fn, s)	cmocka_unit_test_setup_teardown(fn, s, teardown)
 
 int main(void)
@@ -1115,6 +1338,9 @@ int main(void)
 		T(test_vq_packed__rejects_too_many_iovecs, setup),
 		T(test_vq_packed__rejects_too_many_iovecs_split, setup_regions),
 		T(test_vq_packed__broken_until_reset, setup),
+		T(test_vq_packed__inflight_hooks, setup),
+		T(test_vq_packed__inflight_resubmit, setup),
+		cmocka_unit_test(test_vq_packed__pop_descs_split_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -405,7 +405,10 @@ struct vb_blk_uring;
  * @brief io_uring file backend (built when liburing is found): the guest's iovecs go to
  * IORING_OP_READV/WRITEV/FSYNC/FALLOCATE directly, submitted once per kick (commit), and
  * completions are reaped by vb_blk_uring_complete() when the eventfd of
- * vb_blk_uring_eventfd() is readable.
+ * vb_blk_uring_eventfd() is readable. Without VB_BLK_FILE_DIRECT, reads the page cache holds
+ * and writes that need not wait for the disk complete inside submit, on the caller's thread
+ * (preadv2/pwritev2 with RWF_NOWAIT; where the file system has no non-blocking buffered
+ * writes, a non-FUA write of at most 128 KiB while nothing is in flight on the ring).
  * @param path     the image
  * @param flags    VB_BLK_FILE_*
  * @param entries  submission queue size (at least the requests the model can have in

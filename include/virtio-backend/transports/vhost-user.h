@@ -130,6 +130,8 @@ enum vb_vu_backend_request {
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_REPLY_ACK) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_BACKEND_REQ) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_CONFIG) | \
+	 (UINT64_C(1) << VB_VU_PROTOCOL_F_BACKEND_SEND_FD) | \
+	 (UINT64_C(1) << VB_VU_PROTOCOL_F_HOST_NOTIFIER) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_INFLIGHT_SHMFD) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_RESET_DEVICE) | \
 	 (UINT64_C(1) << VB_VU_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | \
@@ -156,6 +158,17 @@ struct vb_vu_vring_addr {
 	uint64_t used_user_addr;
 	uint64_t avail_user_addr;
 	uint64_t log_guest_addr;
+};
+
+/**
+ * @brief BACKEND_VRING_HOST_NOTIFIER_MSG payload (vhost-user.rst "Vring area description"):
+ * the ring index (VB_VU_VRING_IDX_MASK) and VB_VU_VRING_NOFD in u64, and the area at offset
+ * of the fd passed with the message, size bytes (a host page).
+ */
+struct vb_vu_vring_area {
+	uint64_t u64;
+	uint64_t size;
+	uint64_t offset;
 };
 
 /**
@@ -219,7 +232,7 @@ struct vb_vu_inflight {
 /**
  * @brief Shared inflight memory of one split queue (vhost-user.rst "Inflight I/O tracking"):
  * this header, then desc_num struct vb_vu_inflight_desc. Queue regions follow each other at
- * VB_VU_INFLIGHT_QUEUE_SIZE(queue_size) bytes. Packed rings are not tracked.
+ * VB_VU_INFLIGHT_QUEUE_SIZE(queue_size) bytes. Packed rings: struct vb_vu_inflight_packed.
  */
 struct vb_vu_inflight_split {
 	uint64_t features;		/**< 0 */
@@ -237,9 +250,46 @@ struct vb_vu_inflight_desc {
 	uint64_t counter;		/**< pop order */
 };
 
-/** @brief Bytes of one queue's inflight region: header and entries, 64-byte aligned. */
+/**
+ * @brief Shared inflight memory of one packed queue (vhost-user.rst "Inflight I/O tracking",
+ * QueueRegionPacked): this header, then desc_num struct vb_vu_inflight_desc_packed, entries
+ * that hold copies of the descriptors popped from the ring, linked in a free list and, per
+ * chain, from its head entry.
+ */
+struct vb_vu_inflight_packed {
+	uint64_t features;		/**< 0 */
+	uint16_t version;		/**< 0: fresh memory; 1: in use */
+	uint16_t desc_num;		/**< entries (the queue size) */
+	uint16_t free_head;		/**< first free entry */
+	uint16_t old_free_head;		/**< free_head before the update in progress */
+	uint16_t used_idx;		/**< next used slot of the descriptor ring */
+	uint16_t old_used_idx;		/**< used_idx before the update in progress */
+	uint8_t  used_wrap_counter;	/**< device ring wrap counter */
+	uint8_t  old_used_wrap_counter;	/**< used_wrap_counter before the update in progress */
+	uint8_t  padding[10];		/**< entries start 8-aligned, at byte 32 */
+};
+
+/** @brief Per-entry state of struct vb_vu_inflight_packed (DescStatePacked). */
+struct vb_vu_inflight_desc_packed {
+	uint8_t  inflight;		/**< head entry: 1 while the chain is the device's */
+	uint8_t  padding;
+	uint16_t next;			/**< next free entry (and next entry of a chain) */
+	uint16_t last;			/**< head entry: the chain's last entry */
+	uint16_t num;			/**< head entry: descriptors (ring slots) of the chain */
+	uint64_t counter;		/**< head entry: pop order */
+	uint16_t id;			/**< the descriptor as popped: buffer id, */
+	uint16_t flags;			/**< flags, */
+	uint32_t len;			/**< length */
+	uint64_t addr;			/**< and address */
+};
+
+/**
+ * @brief Bytes of one queue's inflight region, 64-byte aligned. Room for the packed layout
+ * (32-byte header and entries), which also holds the split one: GET_INFLIGHT_FD comes before
+ * the front-end sets features (QEMU), so the layout is only known at ring start.
+ */
 #define VB_VU_INFLIGHT_QUEUE_SIZE(qsz) \
-	((16u + 16u * (uint64_t)(qsz) + 63u) & ~(uint64_t)63u)
+	((32u + 32u * (uint64_t)(qsz) + 63u) & ~(uint64_t)63u)
 
 /* ---- Server API ---------------------------------------------------------------------- */
 
@@ -351,6 +401,36 @@ int vb_vu_dispatch(struct vb_vu_server *s);
  */
 int vb_vu_run(struct vb_vu_server *s, const volatile int *stop);
 
+/** @brief Longest poll window vb_vu_set_poll() takes, in microseconds (1 s). */
+#define VB_VU_POLL_MAX_US		1000000u
+
+/**
+ * @brief Busy-poll the rings for @p usecs microseconds after the last progress (0: off, the
+ * default).
+ *
+ * Once a ring pops or pushes a chain (a kick came, or the model completed requests), the
+ * server turns the kicks of the live rings off (VRING_USED_F_NO_NOTIFY, or a stale
+ * avail_event with EVENT_IDX) and each vb_vu_dispatch() hands them to the device model as
+ * kicks would, without waiting for the driver's eventfd write. While polling, vb_vu_polling() is
+ * true: the caller calls vb_vu_dispatch() again at once instead of sleeping on vb_vu_fd()
+ * (vb_vu_run() does). After @p usecs without any ring popping or pushing, kicks are turned
+ * back on, buffers that came meanwhile are served, and vb_vu_polling() becomes false: the
+ * server never spins while idle. Kicks that still come during a window are served as
+ * usual. A window costs a CPU for its length; it saves the kick's wake-up latency (and the
+ * driver's kick write) for requests that follow each other closely.
+ * @return 0; -EINVAL (NULL @p s, or @p usecs above VB_VU_POLL_MAX_US); -ENOMEM.
+ * Context: the thread that owns the server. @satisfy{VB-REQ-VU-520}
+ */
+int vb_vu_set_poll(struct vb_vu_server *s, uint32_t usecs);
+
+/**
+ * @brief True during a poll window (vb_vu_set_poll()): call vb_vu_dispatch() again without
+ * blocking (e.g. epoll_wait() with a zero timeout over vb_vu_fd() and the caller's other
+ * fds, then vb_vu_dispatch() whether vb_vu_fd() was readable or not).
+ * Context: the thread that owns the server.
+ */
+bool vb_vu_polling(const struct vb_vu_server *s);
+
 /** @brief True while a frontend is connected. Context: any. */
 bool vb_vu_connected(const struct vb_vu_server *s);
 
@@ -359,6 +439,24 @@ struct vb_dev *vb_vu_dev(const struct vb_vu_server *s);
 
 /** @brief Copy the server's counters. Context: any. */
 void vb_vu_get_stats(const struct vb_vu_server *s, struct vb_vu_stats *st);
+
+/**
+ * @brief Register (or withdraw) a host notifier for ring @p q: send
+ * BACKEND_VRING_HOST_NOTIFIER_MSG on the back-end channel, telling the front-end to map
+ * @p size bytes at @p offset of @p fd as the ring's notify area in the guest (a doorbell page
+ * the back-end polls, e.g. a device BAR), or with @p fd < 0 to go back to kick eventfds.
+ *
+ * Needs HOST_NOTIFIER negotiated, a back-end channel (BACKEND_REQ) and, to pass an fd,
+ * BACKEND_SEND_FD. With REPLY_ACK the message asks for an ack, read (and a failure logged) by
+ * vb_vu_dispatch() when it comes, never awaited. @p fd is not consumed.
+ * @return 0 once sent; -EINVAL (@p q not a ring of the device; with an fd: @p size 0 or
+ *         @p offset + @p size wrapping); -ENOTSUP (HOST_NOTIFIER, or with an fd
+ *         BACKEND_SEND_FD, not negotiated); -ENOTCONN (no connection or no channel); a
+ *         negative errno from sending (-EAGAIN: the front-end does not read the channel).
+ * Context: the thread that owns the server. @satisfy{VB-REQ-VU-530}
+ */
+int vb_vu_set_host_notifier(struct vb_vu_server *s, uint16_t q, int fd, uint64_t offset,
+			    uint64_t size);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,8 @@
 /*
  * vhost-user back-end request channel (vhost-user.rst "Back-end communication", protocol
  * feature BACKEND_REQ): a second socket the front-end hands over with SET_BACKEND_REQ_FD, on
- * which the back-end is the one sending requests. Only BACKEND_CONFIG_CHANGE_MSG is sent.
+ * which the back-end is the one sending requests: BACKEND_CONFIG_CHANGE_MSG and
+ * BACKEND_VRING_HOST_NOTIFIER_MSG (with a file descriptor, BACKEND_SEND_FD).
  *
  * Acknowledgements (REPLY_ACK) are read asynchronously: the channel is one more fd in the
  * server's epoll set, and a reply is consumed whenever it arrives. Waiting for it in place
@@ -43,31 +44,65 @@ int vbi_vu_backend_set(struct vbi_vu_backend *b, int fd)
 	return 0;
 }
 
-int vbi_vu_backend_send(struct vbi_vu_backend *b, uint32_t request, bool need_reply)
+int vbi_vu_backend_send_msg(struct vbi_vu_backend *b, uint32_t request, bool need_reply,
+			    const void *payload, uint32_t size, int fd)
 {
-	uint8_t hdr[VB_VU_HDR_SIZE];
+	uint8_t msg[VB_VU_HDR_SIZE + VBI_VU_BACKEND_PAYLOAD_MAX];
 	uint32_t flags = VB_VU_VERSION | (need_reply ? VB_VU_FLAG_NEED_REPLY : 0);
-	uint32_t size = 0;
+	union {
+		struct cmsghdr	align;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
 	ssize_t n;
 
 	if (b->fd < 0)
 		return -ENOTCONN;
-	memcpy(hdr, &request, 4);
-	memcpy(hdr + 4, &flags, 4);
-	memcpy(hdr + 8, &size, 4);
+	if (size > VBI_VU_BACKEND_PAYLOAD_MAX)
+		return -EINVAL;
+	memcpy(msg, &request, 4);
+	memcpy(msg + 4, &flags, 4);
+	memcpy(msg + 8, &size, 4);
+	if (size)
+		memcpy(msg + VB_VU_HDR_SIZE, payload, size);
+	iov.iov_base = msg;
+	iov.iov_len = VB_VU_HDR_SIZE + size;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd >= 0) {
+		/* vhost-user.rst "Back-end communication": with BACKEND_SEND_FD the back-end
+		 * passes file descriptors in the ancillary data, as the front-end does. */
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
 	/* Never blocks: a front-end that stopped reading this channel loses the message (the
 	 * device's config generation still changed, so a later read sees the new config). */
 	do {
-		n = send(b->fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = sendmsg(b->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if ((size_t)n != sizeof(hdr))
-		return -EPROTO;	/* 12 bytes into a socket buffer: only on a broken peer */
+	if ((size_t)n != iov.iov_len)
+		return -EPROTO;	/* a few bytes into a socket buffer: only on a broken peer */
 	if (need_reply)
 		b->pending++;
 	b->sent++;
 	return 0;
+}
+
+int vbi_vu_backend_send(struct vbi_vu_backend *b, uint32_t request, bool need_reply)
+{
+	return vbi_vu_backend_send_msg(b, request, need_reply, NULL, 0, -1);
 }
 
 int vbi_vu_backend_readable(struct vbi_vu_backend *b, uint64_t *nack)

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -63,7 +64,7 @@ struct vu_ring {
 	uint16_t		num;
 	struct vb_vu_vring_addr	addr;
 	struct vb_vq_pos	base;		/* position while not live */
-	/* Inflight tracking (INFLIGHT_SHMFD), split rings only. */
+	/* Inflight tracking (INFLIGHT_SHMFD): split rings. */
 	struct vb_vu_inflight_split *infl;	/* this ring's shared record; NULL: untracked */
 	uint16_t		infl_num;	/* entries of the record (private copy) */
 	bool			infl_recover;	/* the device holds none of its chains: serve
@@ -72,6 +73,15 @@ struct vu_ring {
 	uint16_t		*resubmit;	/* heads to serve again, oldest first */
 	uint16_t		n_resubmit;
 	uint16_t		next_resubmit;
+	/* Packed rings: the record, buffer id -> head entry of its chain (r->num entries),
+	 * and the chains to serve again as private descriptor copies (chain i is
+	 * rs_desc[rs_chain[i] .. rs_chain[i + 1])). */
+	struct vb_vu_inflight_packed *infp;
+	uint16_t		*id_entry;
+	bool			infp_bad;	/* the record went inconsistent: not kept */
+	struct vb_vring_packed_desc *rs_desc;
+	uint16_t		*rs_chain;
+	struct vb_vq_pos	log_pos;	/* packed: position before the push in progress */
 };
 
 struct vb_vu_server {
@@ -104,6 +114,11 @@ struct vb_vu_server {
 	uint16_t		infl_nq;
 	uint16_t		infl_qsz;
 	struct vbi_vu_log	log;		/* dirty log (SET_LOG_BASE); unmapped: none */
+	/* Busy polling (vb_vu_set_poll()): window length, end of the current window (0: not
+	 * polling, kicks are on) and each ring's position when last looked at. */
+	uint64_t		poll_ns;
+	uint64_t		poll_until;
+	struct vu_poll		*poll;
 	uint16_t		num_queues;
 	struct vu_ring		rings[];
 };
@@ -202,7 +217,7 @@ static const struct vb_transport_ops vu_transport_ops = {
 
 /*
  * The shared record of each split ring says which heads the back-end popped and has not
- * used yet, in pop order, and which used element it was writing. A back-end that died (a
+ * used yet, in pop order, and which used element it was writing (packed rings: below). A back-end that died (a
  * crash, SIGKILL) leaves it behind in the front-end's memfd; the next one gets it back with
  * SET_INFLIGHT_FD and serves those heads again. The record is written on this thread only
  * and read again by another process after this one died: program order is all that matters,
@@ -235,10 +250,17 @@ static void infl_popped(void *ctx, struct vb_vq *vq, uint16_t head)
 	d->inflight = 1;
 }
 
+static void infp_pre_push(struct vu_ring *r, struct vb_vq *vq, uint16_t id);
+static void infp_post_push(struct vu_ring *r, uint16_t id);
+
 static void infl_pre_push(void *ctx, struct vb_vq *vq, uint16_t head)
 {
 	struct vu_ring *r = vq_ring(ctx, vq);
 
+	if (ring_is_packed(ctx)) {
+		infp_pre_push(r, vq, head);
+		return;
+	}
 	if (!r->infl)
 		return;	/* attached for the dirty log only */
 	r->infl->last_batch_head = head;
@@ -249,6 +271,10 @@ static void infl_post_push(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t 
 {
 	struct vu_ring *r = vq_ring(ctx, vq);
 
+	if (ring_is_packed(ctx)) {
+		infp_post_push(r, head);
+		return;
+	}
 	if (!r->infl)
 		return;	/* attached for the dirty log only */
 	INFL_BARRIER();
@@ -261,7 +287,11 @@ static void infl_post_push(void *ctx, struct vb_vq *vq, uint16_t head, uint16_t 
 static void resubmit_free(struct vu_ring *r)
 {
 	free(r->resubmit);
+	free(r->rs_desc);
+	free(r->rs_chain);
 	r->resubmit = NULL;
+	r->rs_desc = NULL;
+	r->rs_chain = NULL;
 	r->n_resubmit = r->next_resubmit = 0;
 }
 
@@ -276,10 +306,361 @@ static int infl_resubmit(void *ctx, struct vb_vq *vq)
 	return -1;
 }
 
+/* ---- Packed rings (vhost-user.rst "Inflight I/O tracking", QueueRegionPacked) ---- */
+
+/*
+ * The packed record keeps a copy of every descriptor the device popped and holds, because the
+ * device writes used descriptors over ring slots whose chains may still be in flight (out of
+ * order completion). Entries come from a free list; a chain's entries follow each other on it
+ * from its head entry, which holds the count, the last entry and the pop counter. The "old_"
+ * fields are the state before the update in progress, so that a back-end killed at any store
+ * leaves a record infp_recover() settles. Indices read back from the shared memory are
+ * checked before use; one out of range gives the record up for this ring (infp_bad).
+ */
+#define PD_AVAIL	((uint16_t)(1u << VB_VRING_PACKED_DESC_F_AVAIL))
+#define PD_USED		((uint16_t)(1u << VB_VRING_PACKED_DESC_F_USED))
+
+static struct vb_vu_inflight_desc_packed *infp_desc(struct vb_vu_inflight_packed *ip)
+{
+	return (struct vb_vu_inflight_desc_packed *)(ip + 1);
+}
+
+/* The record went inconsistent (the front-end wrote into it): stop keeping it, and mark it
+ * fresh so that a restarted back-end does not serve what it says. */
+static void infp_give_up(struct vu_ring *r)
+{
+	r->infp_bad = true;
+	__atomic_store_n(&r->infp->version, 0, __ATOMIC_RELAXED);
+}
+
+static bool infp_ok(struct vu_ring *r, uint16_t e)
+{
+	if (e < r->infl_num)
+		return true;
+	infp_give_up(r);
+	return false;
+}
+
+/* One descriptor of guest memory, each field read once. */
+static void read_desc_once(const struct vb_vring_packed_desc *g, struct vb_vring_packed_desc *d)
+{
+	d->addr.raw = __atomic_load_n(&g->addr.raw, __ATOMIC_RELAXED);
+	d->len.raw = __atomic_load_n(&g->len.raw, __ATOMIC_RELAXED);
+	d->id.raw = __atomic_load_n(&g->id.raw, __ATOMIC_RELAXED);
+	d->flags.raw = __atomic_load_n(&g->flags.raw, __ATOMIC_RELAXED);
+}
+
+/* A chain came off the ring: its descriptors go to free entries, in the order of
+ * vhost-user.rst ("When receiving available buffers from the driver").
+ * @satisfy{VB-REQ-VU-305} */
+static void infl_popped_packed(void *ctx, struct vb_vq *vq, const struct vb_chain *c,
+			       const struct vb_vring_packed_desc *ring, uint16_t first)
+{
+	struct vu_ring *r = vq_ring(ctx, vq);
+	struct vb_vu_inflight_packed *ip = r->infp;
+	struct vb_vu_inflight_desc_packed *d;
+	uint16_t head, fh, slot = first;
+
+	if (!ip || r->infp_bad || first >= r->num)
+		return;
+	d = infp_desc(ip);
+	head = fh = ip->free_head;
+	if (!infp_ok(r, head))
+		return;
+	d[head].num = 0;
+	d[head].counter = r->counter++;
+	INFL_BARRIER();
+	d[head].inflight = 1;
+	for (uint16_t i = 0; i < c->ring_slots; i++) {
+		struct vb_vring_packed_desc g;
+
+		if (!infp_ok(r, fh))
+			return;
+		read_desc_once(&ring[slot], &g);
+		if (i + 1u == c->ring_slots)
+			d[head].last = fh;
+		d[head].num++;
+		d[fh].addr = vb_le64_to_cpu(g.addr);
+		d[fh].len = vb_le32_to_cpu(g.len);
+		d[fh].flags = vb_le16_to_cpu(g.flags);
+		d[fh].id = vb_le16_to_cpu(g.id);
+		INFL_BARRIER();
+		fh = d[fh].next;
+		ip->free_head = fh;
+		if (++slot == r->num)
+			slot = 0;
+	}
+	INFL_BARRIER();
+	ip->old_free_head = fh;
+	r->id_entry[c->head] = head;	/* c->head < the queue size: the core checked it */
+}
+
+/* Before the used descriptor of buffer id is written: its entries back on the free list and
+ * the used position moved past its slots ("When supplying used buffers to the driver"). */
+static void infp_pre_push(struct vu_ring *r, struct vb_vq *vq, uint16_t id)
+{
+	struct vb_vu_inflight_packed *ip = r->infp;
+	struct vb_vu_inflight_desc_packed *d;
+	uint16_t e, last, n, used;
+	bool wrap;
+
+	vb_vq_get_pos(vq, &r->log_pos);
+	if (!ip || r->infp_bad || id >= r->num)
+		return;
+	d = infp_desc(ip);
+	e = r->id_entry[id];
+	if (!infp_ok(r, e))
+		return;
+	last = d[e].last;
+	n = d[e].num;
+	if (!infp_ok(r, last) || n == 0 || n > r->num) {
+		infp_give_up(r);
+		return;
+	}
+	d[last].next = ip->free_head;
+	INFL_BARRIER();
+	ip->free_head = e;
+	used = (uint16_t)(r->log_pos.used_idx + n);
+	wrap = r->log_pos.used_wrap;
+	if (used >= r->num) {
+		used = (uint16_t)(used - r->num);
+		wrap = !wrap;
+	}
+	/* The wrap counter before the index: infp_recover() tells a push in progress by the
+	 * index (or, for a chain of a whole lap, the counter alone). */
+	ip->used_wrap_counter = wrap;
+	INFL_BARRIER();
+	ip->used_idx = used;
+	INFL_BARRIER();
+}
+
+/* The used descriptor of buffer id is published: the chain is no longer inflight and the
+ * update is committed. */
+static void infp_post_push(struct vu_ring *r, uint16_t id)
+{
+	struct vb_vu_inflight_packed *ip = r->infp;
+	uint16_t e;
+
+	if (!ip || r->infp_bad || id >= r->num)
+		return;
+	e = r->id_entry[id];
+	if (!infp_ok(r, e))
+		return;
+	INFL_BARRIER();
+	infp_desc(ip)[e].inflight = 0;
+	INFL_BARRIER();
+	ip->old_free_head = ip->free_head;
+	ip->old_used_wrap_counter = ip->used_wrap_counter;
+	INFL_BARRIER();
+	ip->old_used_idx = ip->used_idx;
+}
+
+static const struct vb_vring_packed_desc *infl_resubmit_packed(void *ctx, struct vb_vq *vq,
+								unsigned int *n)
+{
+	struct vu_ring *r = vq_ring(ctx, vq);
+	uint16_t i = r->next_resubmit;
+
+	if (i < r->n_resubmit) {
+		r->next_resubmit++;
+		*n = (unsigned int)(r->rs_chain[i + 1] - r->rs_chain[i]);
+		return &r->rs_desc[r->rs_chain[i]];
+	}
+	if (r->rs_desc)
+		resubmit_free(r);
+	return NULL;
+}
+
+struct infp_head {
+	uint64_t counter;
+	uint16_t e;
+};
+
+static int infp_cmp(const void *a, const void *b)
+{
+	const struct infp_head *x = a, *y = b;
+
+	return x->counter < y->counter ? -1 : x->counter > y->counter;
+}
+
+/*
+ * Rebuild packed ring q after a restart, as vhost-user.rst "When reconnecting" says: settle
+ * the update in progress (committed if the used descriptor at old_used_idx was written, else
+ * rolled back), clear the entries on the free list, and serve the chains still inflight again
+ * in pop-counter order from their descriptor copies. The ring position comes from the record
+ * (QEMU cannot give it after a crash: it has no used index of a packed ring to read): used
+ * where the record says, next available past every slot the inflight chains hold.
+ * Returns 0, -EPROTO (the record is not consistent: the ring is not tracked) or -ENOMEM.
+ * @satisfy{VB-REQ-VU-306}
+ */
+static int infp_recover(struct vb_vu_server *s, uint16_t q, struct vb_vq_pos *pos)
+{
+	struct vu_ring *r = &s->rings[q];
+	struct vb_vu_inflight_packed *ip = r->infp;
+	struct vb_vu_inflight_desc_packed *d = infp_desc(ip);
+	const uint16_t nent = r->infl_num;
+	uint16_t fh = ip->free_head, ofh = ip->old_free_head;
+	uint16_t used = ip->used_idx, oused = ip->old_used_idx;
+	bool wrap = ip->used_wrap_counter != 0, owrap = ip->old_used_wrap_counter != 0;
+	struct infp_head *heads = NULL;
+	uint8_t *on_free = NULL;
+	uint16_t nh = 0, total = 0, avail;
+	bool avail_wrap;
+	int ret = 0;
+
+	if (used >= r->num || oused >= r->num || fh > nent || ofh > nent)
+		return -EPROTO;
+	if (used != oused || wrap != owrap) {
+		bool commit;
+
+		if (wrap == owrap && used < oused) {
+			/* The commit stored old_used_wrap_counter and died before old_used_idx:
+			 * only a push that crossed the ring's end looks like this. */
+			commit = true;
+		} else {
+			void *p;
+			uint16_t fl;
+
+			if (vb_mem_map_ring(&s->mem.mem, r->addr.desc_user_addr + 16u * (uint64_t)oused,
+					    16, &p) < 0 || ((uintptr_t)p & 1u))
+				return -EPROTO;
+			fl = vb_le16_to_cpu((vb_le16){ __atomic_load_n(
+				&((struct vb_vring_packed_desc *)p)->flags.raw, __ATOMIC_ACQUIRE) });
+			/* A used descriptor has AVAIL and USED equal to the wrap counter of its
+			 * lap (virtio 1.2, 2.8.1 "Driver and Device Ring Wrap Counters"). */
+			commit = (fl & (PD_AVAIL | PD_USED)) == (owrap ? (PD_AVAIL | PD_USED) : 0);
+		}
+		if (commit) {
+			ofh = fh;
+			oused = used;
+			owrap = wrap;
+		}
+	}
+	ip->free_head = ip->old_free_head = ofh;
+	ip->used_idx = ip->old_used_idx = oused;
+	ip->used_wrap_counter = ip->old_used_wrap_counter = owrap;
+
+	on_free = calloc(nent, 1);
+	heads = malloc(nent * sizeof(*heads));
+	if (!on_free || !heads) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint16_t e = ofh, steps = 0; e < nent && steps < nent && !on_free[e]; steps++) {
+		on_free[e] = 1;
+		d[e].inflight = 0;
+		e = d[e].next;
+	}
+	for (uint16_t e = 0; e < nent; e++) {
+		if (!on_free[e] && d[e].inflight) {
+			heads[nh].counter = d[e].counter;
+			heads[nh++].e = e;
+		}
+	}
+	qsort(heads, nh, sizeof(*heads), infp_cmp);
+	r->rs_desc = malloc(r->num * sizeof(*r->rs_desc));
+	r->rs_chain = malloc(((size_t)nh + 1u) * sizeof(*r->rs_chain));
+	if (!r->rs_desc || !r->rs_chain) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	r->counter = 0;
+	r->n_resubmit = 0;
+	for (uint16_t i = 0; i < nh; i++) {
+		const uint16_t e = heads[i].e;
+		const uint16_t k = d[e].num;
+		uint16_t j = e, id = 0;
+		bool ok = k != 0 && k <= r->num - total;
+
+		for (uint16_t t = 0; ok && t < k; t++) {
+			struct vb_vring_packed_desc *c = &r->rs_desc[total + t];
+
+			ok = j < nent;
+			if (!ok)
+				break;
+			/* Front-end memory: each field read once, the copy is what is served. */
+			id = d[j].id;
+			c->addr = vb_cpu_to_le64(d[j].addr);
+			c->len = vb_cpu_to_le32(d[j].len);
+			c->id = vb_cpu_to_le16(id);
+			c->flags = vb_cpu_to_le16(d[j].flags);
+			j = d[j].next;
+		}
+		if (!ok || id >= r->num) {
+			ret = -EPROTO;
+			goto out;
+		}
+		r->rs_chain[r->n_resubmit++] = total;
+		total = (uint16_t)(total + k);
+		r->id_entry[id] = e;
+		if (heads[i].counter >= r->counter)
+			r->counter = heads[i].counter + 1;
+	}
+	r->rs_chain[r->n_resubmit] = total;
+	r->next_resubmit = 0;
+	avail = (uint16_t)(oused + total);
+	avail_wrap = owrap;
+	if (avail >= r->num) {
+		avail = (uint16_t)(avail - r->num);
+		avail_wrap = !avail_wrap;
+	}
+	pos->used_idx = oused;
+	pos->used_wrap = owrap;
+	pos->avail_idx = avail;
+	pos->avail_wrap = avail_wrap;
+	if (nh)
+		vu_log(s, VB_LOG_INFO, "vhost-user: ring %u: %u inflight request%s to serve again "
+		       "(packed, used slot %u wrap %u)", q, nh, nh == 1 ? "" : "s", oused, owrap);
+out:
+	if (ret < 0)
+		resubmit_free(r);
+	free(on_free);
+	free(heads);
+	return ret;
+}
+
+/* First start on fresh memory: every entry free, the position as the front-end set it. */
+static void infp_init(struct vu_ring *r, uint16_t qsz, const struct vb_vq_pos *pos)
+{
+	struct vb_vu_inflight_packed *ip = r->infp;
+	struct vb_vu_inflight_desc_packed *d = infp_desc(ip);
+
+	for (uint16_t e = 0; e < qsz; e++) {
+		memset(&d[e], 0, sizeof(d[e]));
+		d[e].next = (uint16_t)(e + 1u);
+	}
+	ip->features = 0;
+	ip->desc_num = qsz;
+	ip->free_head = ip->old_free_head = 0;
+	ip->used_idx = ip->old_used_idx = pos->used_idx;
+	ip->used_wrap_counter = ip->old_used_wrap_counter = pos->used_wrap;
+	INFL_BARRIER();
+	ip->version = 1;
+	r->counter = 0;
+}
+
 /* Dirty logging is on: LOG_ALL negotiated and a log mapped (vhost-user.rst "Migration"). */
 static bool log_on(const struct vb_vu_server *s)
 {
 	return (s->features & VB_BIT(VB_VU_F_LOG_ALL)) && s->log.bits;
+}
+
+/*
+ * Packed rings: the device wrote the used descriptor over the descriptor ring's slot where
+ * the push began (its id, len and flags). vhost-user.rst "Migration": every write to the
+ * memory of the ring's "descriptor" address is marked, VHOST_VRING_F_LOG or not (that flag
+ * is about the split used ring at log_guest_addr); the slot is translated back through the
+ * memory table, as the ring address is a front-end address.
+ */
+static void log_packed_used(struct vb_vu_server *s, const struct vu_ring *r)
+{
+	void *desc;
+
+	if (r->num == 0 || r->log_pos.used_idx >= r->num)
+		return;
+	if (vb_mem_map_ring(&s->mem.mem, r->addr.desc_user_addr +
+			    16u * (uint64_t)r->log_pos.used_idx, 16, &desc) == 0)
+		vbi_vu_log_host(&s->log, &s->mem, desc, 16);
 }
 
 /*
@@ -303,6 +684,10 @@ static void log_push(void *ctx, struct vb_vq *vq, const struct vb_chain *c, uint
 		vbi_vu_log_host(&s->log, &s->mem, c->write[i].base, n);
 		left -= (uint32_t)n;
 	}
+	if (ring_is_packed(s)) {
+		log_packed_used(s, r);
+		return;
+	}
 	if (!(r->addr.flags & VB_VU_VRING_F_LOG) || r->num == 0)
 		return;
 	vb_vq_get_pos(vq, &pos);
@@ -319,16 +704,17 @@ static const struct vb_vq_inflight_ops vu_inflight_ops = {
 	.post_push = infl_post_push,
 	.resubmit = infl_resubmit,
 	.log_push = log_push,
+	.popped_packed = infl_popped_packed,
+	.resubmit_packed = infl_resubmit_packed,
 };
 
 /* A split ring without an inflight record gets the hooks while logging is on: the queue
  * takes the tracked path only then, the plain path stays as it is otherwise. */
 static void log_attach(struct vb_vu_server *s, uint16_t q)
 {
-	if (s->rings[q].infl)
+	if (s->rings[q].infl || s->rings[q].infp)
 		return;	/* hooks already set; log_push checks log_on() */
-	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q),
-			       log_on(s) && !ring_is_packed(s) ? &vu_inflight_ops : NULL, s);
+	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q), log_on(s) ? &vu_inflight_ops : NULL, s);
 }
 
 static void log_attach_all(struct vb_vu_server *s)
@@ -344,7 +730,11 @@ static void infl_detach(struct vb_vu_server *s, uint16_t q)
 
 	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q), NULL, NULL);
 	r->infl = NULL;
+	r->infp = NULL;
+	r->infp_bad = false;
 	r->infl_num = 0;
+	free(r->id_entry);
+	r->id_entry = NULL;
 	resubmit_free(r);
 }
 
@@ -454,10 +844,72 @@ static int infl_recover(struct vb_vu_server *s, uint16_t q, uint16_t used, struc
 	return 0;
 }
 
+/* A ring restarted without a reset: the device still holds the chains the record marks, so
+ * only the private map from buffer id to head entry is rebuilt. */
+static void infp_map_ids(struct vu_ring *r)
+{
+	struct vb_vu_inflight_desc_packed *d = infp_desc(r->infp);
+
+	for (uint16_t e = 0; e < r->infl_num; e++) {
+		uint16_t last, id;
+
+		if (!d[e].inflight)
+			continue;
+		last = d[e].last;
+		id = last < r->infl_num ? d[last].id : UINT16_MAX;
+		if (id < r->num)
+			r->id_entry[id] = e;
+	}
+}
+
+/* infl_start() for a packed ring. @satisfy{VB-REQ-VU-305} @satisfy{VB-REQ-VU-306} */
+static int infp_start(struct vb_vu_server *s, uint16_t q, struct vb_vq_pos *pos)
+{
+	struct vu_ring *r = &s->rings[q];
+	struct vb_vu_inflight_packed *ip;
+	uint16_t version, desc_num;
+	int ret = 0;
+
+	ip = (struct vb_vu_inflight_packed *)((uint8_t *)s->infl_base +
+					      q * VB_VU_INFLIGHT_QUEUE_SIZE(s->infl_qsz));
+	r->id_entry = calloc(r->num, sizeof(*r->id_entry));
+	if (!r->id_entry)
+		return -ENOMEM;
+	r->infp = ip;
+	r->infl_num = s->infl_qsz;
+	version = __atomic_load_n(&ip->version, __ATOMIC_RELAXED);
+	desc_num = __atomic_load_n(&ip->desc_num, __ATOMIC_RELAXED);
+	if (version == 0) {
+		infp_init(r, s->infl_qsz, pos);
+	} else if (version != 1 || desc_num != s->infl_qsz) {
+		vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: packed inflight record of version %u "
+		       "for %u entries not understood: not tracked", q, version, desc_num);
+		infl_detach(s, q);
+		return 0;
+	} else if (r->infl_recover) {
+		ret = infp_recover(s, q, pos);
+		if (ret == -EPROTO) {
+			vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: packed inflight record "
+			       "inconsistent: not tracked", q);
+			infl_detach(s, q);
+			return 0;
+		}
+	} else {
+		infp_map_ids(r);
+	}
+	if (ret < 0) {
+		infl_detach(s, q);
+		return ret;
+	}
+	vb_vq_set_inflight_ops(vb_dev_queue(s->dev, q), &vu_inflight_ops, s);
+	return 0;
+}
+
 /*
  * At ring start: attach ring q to its record if there is one, recovering the position and the
  * heads to serve again when the device holds none of the ring's chains (first start after a
- * (re)connection or a reset). used is the ring's used index. 0 or a negative errno.
+ * (re)connection or a reset). used is the ring's used index (split; a packed ring's record
+ * has its own, infp_start()). 0 or a negative errno.
  * @satisfy{VB-REQ-VU-302} @satisfy{VB-REQ-VU-303}
  */
 static int infl_start(struct vb_vu_server *s, uint16_t q, uint16_t used, struct vb_vq_pos *pos)
@@ -470,15 +922,13 @@ static int infl_start(struct vb_vu_server *s, uint16_t q, uint16_t used, struct 
 	infl_detach(s, q);
 	if (!s->infl_base || q >= s->infl_nq)
 		return 0;
-	if (ring_is_packed(s)) {
-		vu_log(s, VB_LOG_INFO, "vhost-user: ring %u: packed rings are not tracked", q);
-		return 0;
-	}
 	if (r->num > s->infl_qsz) {
 		vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: %u entries, inflight memory for %u: "
 		       "not tracked", q, r->num, s->infl_qsz);
 		return 0;
 	}
+	if (ring_is_packed(s))
+		return infp_start(s, q, pos);
 	iq = (struct vb_vu_inflight_split *)((uint8_t *)s->infl_base +
 					     q * VB_VU_INFLIGHT_QUEUE_SIZE(s->infl_qsz));
 	r->infl = iq;
@@ -525,9 +975,8 @@ static int get_inflight(struct vb_vu_server *s, const struct vb_vu_inflight *in,
 	if (in->num_queues == 0 || in->num_queues > s->num_queues || in->queue_size == 0 ||
 	    in->queue_size > vb_dev_ops(s->dev)->queue_num_max)
 		return -EINVAL;
-	/* Packed rings are not tracked, but QEMU asks before it sets features (possibly still
-	 * those of the last start): answered all the same, and infl_start() leaves packed rings
-	 * untracked. Refusing would close the connection (the request has its own reply). */
+	/* QEMU asks before it sets features, so the layout (split or packed) is not known yet:
+	 * each queue region has room for either (VB_VU_INFLIGHT_QUEUE_SIZE). */
 	if (any_started(s))
 		return -EBUSY;
 	len = in->num_queues * VB_VU_INFLIGHT_QUEUE_SIZE(in->queue_size);
@@ -899,6 +1348,45 @@ static void backend_readable(struct vb_vu_server *s)
 	}
 }
 
+/*
+ * vhost-user.rst BACKEND_VRING_HOST_NOTIFIER_MSG: the ring's notify area, an fd the front-end
+ * maps (BACKEND_SEND_FD passes it), or NOFD to withdraw it. @satisfy{VB-REQ-VU-530}
+ */
+VB_EXPORT int vb_vu_set_host_notifier(struct vb_vu_server *s, uint16_t q, int fd,
+				      uint64_t offset, uint64_t size)
+{
+	struct vb_vu_vring_area a;
+	int ret;
+
+	if (!s || q >= s->num_queues)
+		return -EINVAL;
+	if (fd >= 0 && (size == 0 || offset > UINT64_MAX - size))
+		return -EINVAL;
+	if (s->conn_fd < 0 || s->backend.fd < 0)
+		return -ENOTCONN;
+	if (!has_protocol(s, VB_VU_PROTOCOL_F_HOST_NOTIFIER) ||
+	    (fd >= 0 && !has_protocol(s, VB_VU_PROTOCOL_F_BACKEND_SEND_FD)))
+		return -ENOTSUP;
+	memset(&a, 0, sizeof(a));
+	a.u64 = q;
+	if (fd >= 0) {
+		a.size = size;
+		a.offset = offset;
+	} else {
+		a.u64 |= VB_VU_VRING_NOFD;
+	}
+	ret = vbi_vu_backend_send_msg(&s->backend, VB_VU_BACKEND_VRING_HOST_NOTIFIER_MSG,
+				      has_protocol(s, VB_VU_PROTOCOL_F_REPLY_ACK), &a, sizeof(a),
+				      fd);
+	if (ret < 0)
+		vu_log(s, VB_LOG_WARN, "vhost-user: ring %u: host notifier not sent: %s", q,
+		       strerror(-ret));
+	else
+		vu_log(s, VB_LOG_INFO, "vhost-user: ring %u: host notifier %s", q,
+		       fd >= 0 ? "sent" : "withdrawn");
+	return ret;
+}
+
 /* ---- Messages ---- */
 
 /* Result of a handler: an errno for the front-end, plus an optional reply payload. */
@@ -928,14 +1416,10 @@ static int set_features(struct vb_vu_server *s, uint64_t f)
 	int ret;
 
 	/* VHOST_F_LOG_ALL is the transport's (offered with LOG_SHMFD); the core never sees it.
-	 * Packed rings have no push hooks: logging them is refused rather than left silent.
 	 * @satisfy{VB-REQ-VU-400} */
-	if (f & VB_BIT(VB_VU_F_LOG_ALL)) {
-		if (!(s->cfg.protocol_features & VB_BIT(VB_VU_PROTOCOL_F_LOG_SHMFD)))
-			return -ENOTSUP;
-		if (vf & VB_BIT(VB_VIRTIO_F_RING_PACKED))
-			return -ENOTSUP;
-	}
+	if ((f & VB_BIT(VB_VU_F_LOG_ALL)) &&
+	    !(s->cfg.protocol_features & VB_BIT(VB_VU_PROTOCOL_F_LOG_SHMFD)))
+		return -ENOTSUP;
 	if (st & VB_VIRTIO_S_FEATURES_OK) {
 		/* Front-ends resend the same features at every start (and once per queue
 		 * pair with MQ): nothing changes then. LOG_ALL comes and goes while the
@@ -974,6 +1458,8 @@ static int set_features(struct vb_vu_server *s, uint64_t f)
 	}
 	s->features = f;
 	s->features_set = true;
+	vu_log(s, VB_LOG_INFO, "vhost-user: features 0x%llx set (%s rings)",
+	       (unsigned long long)f, ring_is_packed(s) ? "packed" : "split");
 	log_attach_all(s);
 	for (uint16_t q = 0; q < s->num_queues; q++)
 		(void)ring_try_live(s, q);
@@ -1106,8 +1592,10 @@ static int handle_ring(struct vb_vu_server *s, struct vbi_vu_msg *m, struct vu_r
 		return 0;
 	case VB_VU_SET_VRING_ENABLE:
 		/* vhost-user.rst: sent only when VHOST_USER_F_PROTOCOL_FEATURES was
-		 * negotiated. */
-		if (!(s->features & VB_BIT(VB_VU_F_PROTOCOL_FEATURES)))
+		 * negotiated. QEMU's vhost-user-net enables its rings once protocol features
+		 * are agreed (SET_PROTOCOL_FEATURES), before SET_FEATURES acks bit 30: the
+		 * state is kept and applies once it does (ring_enabled()). */
+		if (!(s->features & VB_BIT(VB_VU_F_PROTOCOL_FEATURES)) && !s->protocol)
 			return -EPROTO;
 		r->enabled = m->payload.state.num != 0;
 		if (!r->enabled) {
@@ -1414,6 +1902,106 @@ static void listen_readable(struct vb_vu_server *s)
 		close(fd);
 }
 
+/* ---- Busy polling (vb_vu_set_poll()) ---- */
+
+/* Busy polling state of one ring. */
+struct vu_poll {
+	bool			kicks_off;	/* this server disabled the ring's kicks */
+	struct vb_vq_pos	pos;		/* ring position at the last look */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Did ring q pop or push since the last look? */
+static bool ring_moved(struct vb_vu_server *s, uint16_t q, struct vb_vq *vq)
+{
+	struct vu_poll *p = &s->poll[q];
+	struct vb_vq_pos pos;
+	bool moved;
+
+	vb_vq_get_pos(vq, &pos);
+	moved = pos.avail_idx != p->pos.avail_idx || pos.used_idx != p->pos.used_idx ||
+		pos.avail_wrap != p->pos.avail_wrap || pos.used_wrap != p->pos.used_wrap;
+	p->pos = pos;
+	return moved;
+}
+
+/*
+ * Turn kicks back on for every ring this server turned them off for. A ring that stopped
+ * meanwhile gets its kicks back when it is live again (poll_step), since its flags in guest
+ * memory may still say "do not kick". Buffers that arrived while kicks were off go to the
+ * model as a kick would bring them (virtio 1.2, 2.7.10 "Available Buffer Notification
+ * Suppression": the device re-checks the ring after re-enabling notifications).
+ */
+static void poll_stop(struct vb_vu_server *s)
+{
+	for (uint16_t q = 0; q < s->num_queues; q++) {
+		struct vu_poll *p = &s->poll[q];
+		struct vb_vq *vq = vb_dev_queue(s->dev, q);
+
+		if (!p->kicks_off || !s->rings[q].live || !vq)
+			continue;
+		p->kicks_off = false;
+		if (vb_vq_enable_kicks(vq))
+			(void)vb_dev_kick(s->dev, q);
+	}
+	s->poll_until = 0;
+}
+
+/*
+ * One look at the live rings after dispatching: while a ring popped or pushed within the last
+ * poll_ns (requests, or completions of the model's backend), its kicks stay off and it is
+ * served from here as if the driver had kicked; after a whole window without progress the
+ * kicks are turned back on and the server sleeps again. A ring that keeps buffers available
+ * that the model does not take (it is full) is not progress, so polling always ends.
+ * @satisfy{VB-REQ-VU-520}
+ */
+static void poll_step(struct vb_vu_server *s)
+{
+	uint64_t now = mono_ns();
+	bool moved = false;
+
+	for (uint16_t q = 0; q < s->num_queues; q++) {
+		struct vu_poll *p = &s->poll[q];
+		struct vb_vq *vq = vb_dev_queue(s->dev, q);
+
+		if (!vq || !s->rings[q].live)
+			continue;
+		if (p->kicks_off && !s->poll_until) {
+			/* It stopped with kicks off and restarted after the window. */
+			p->kicks_off = false;
+			if (vb_vq_enable_kicks(vq))
+				(void)vb_dev_kick(s->dev, q);
+		} else if (p->kicks_off) {
+			(void)vb_dev_kick(s->dev, q);
+		}
+		moved |= ring_moved(s, q, vq);
+	}
+	if (!s->poll_ns)
+		return;	/* polling was turned off: only the kicks above were restored */
+	if (moved) {
+		if (!s->poll_until) {
+			for (uint16_t q = 0; q < s->num_queues; q++) {
+				struct vb_vq *vq = vb_dev_queue(s->dev, q);
+
+				if (vq && s->rings[q].live) {
+					vb_vq_disable_kicks(vq);
+					s->poll[q].kicks_off = true;
+				}
+			}
+		}
+		s->poll_until = now + s->poll_ns;
+	} else if (s->poll_until && now >= s->poll_until) {
+		poll_stop(s);
+	}
+}
+
 /* ---- API ---- */
 
 VB_EXPORT int vb_vu_server_new(const struct vb_vu_config *cfg, struct vb_vu_server **out)
@@ -1485,6 +2073,7 @@ VB_EXPORT void vb_vu_server_free(struct vb_vu_server *s)
 	s->connect_path = NULL;
 	close_fd(&s->timer_fd);
 	close_fd(&s->epfd);
+	free(s->poll);
 	free(s->dev_storage);
 	free(s);
 }
@@ -1625,18 +2214,42 @@ VB_EXPORT int vb_vu_dispatch(struct vb_vu_server *s)
 			break;
 		}
 	}
+	if (s->poll && s->dev)
+		poll_step(s);
 	return n;
+}
+
+VB_EXPORT int vb_vu_set_poll(struct vb_vu_server *s, uint32_t usecs)
+{
+	if (!s || usecs > VB_VU_POLL_MAX_US)
+		return -EINVAL;
+	if (usecs && !s->poll) {
+		s->poll = calloc(s->num_queues ? s->num_queues : 1u, sizeof(*s->poll));
+		if (!s->poll)
+			return -ENOMEM;
+	}
+	s->poll_ns = (uint64_t)usecs * 1000u;
+	/* Rings stopped with kicks off get them back when they start (poll_step()). */
+	if (!usecs && s->poll && s->poll_until)
+		poll_stop(s);
+	return 0;
+}
+
+VB_EXPORT bool vb_vu_polling(const struct vb_vu_server *s)
+{
+	return s->poll_until != 0;
 }
 
 VB_EXPORT int vb_vu_run(struct vb_vu_server *s, const volatile int *stop)
 {
 	while (!*stop && !s->ended) {
 		struct pollfd p = { .fd = s->epfd, .events = POLLIN };
-		int ret = poll(&p, 1, 100);
+		bool busy = vb_vu_polling(s);
+		int ret = poll(&p, 1, busy ? 0 : 100);
 
 		if (ret < 0 && errno != EINTR)
 			return -errno;
-		if (ret > 0) {
+		if (ret > 0 || busy) {
 			ret = vb_vu_dispatch(s);
 			if (ret < 0)
 				return ret;

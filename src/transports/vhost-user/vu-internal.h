@@ -45,8 +45,11 @@ _Static_assert(sizeof(struct vb_vu_mem_reg) == 40, "single memory region is 40 b
 _Static_assert(sizeof(struct vb_vu_config_space) == 12 + VB_VU_CONFIG_MAX, "config space");
 _Static_assert(sizeof(struct vb_vu_inflight) == 24, "inflight description is 24 bytes");
 _Static_assert(sizeof(struct vb_vu_log) == 16, "log description is 16 bytes");
+_Static_assert(sizeof(struct vb_vu_vring_area) == 24, "vring area description is 24 bytes");
 _Static_assert(sizeof(struct vb_vu_inflight_split) == 16, "inflight queue header is 16 bytes");
 _Static_assert(sizeof(struct vb_vu_inflight_desc) == 16, "inflight entry is 16 bytes");
+_Static_assert(sizeof(struct vb_vu_inflight_packed) == 32, "packed inflight header is 32 bytes");
+_Static_assert(sizeof(struct vb_vu_inflight_desc_packed) == 32, "packed inflight entry is 32 bytes");
 
 /* Receive state of a connection: a message may arrive in pieces (non-blocking socket). */
 struct vbi_vu_rx {
@@ -113,6 +116,12 @@ int vbi_vu_backend_set(struct vbi_vu_backend *b, int fd);
 /* Send a payload-less back-end request without blocking. 0, -ENOTCONN (no channel), or a
  * negative errno from send() (-EAGAIN: the front-end does not read the channel). */
 int vbi_vu_backend_send(struct vbi_vu_backend *b, uint32_t request, bool need_reply);
+/* Largest payload of a back-end request (the vring area description is the biggest). */
+#define VBI_VU_BACKEND_PAYLOAD_MAX	24u
+/* The same with size payload bytes and, when fd >= 0, fd (not consumed) in SCM_RIGHTS.
+ * -EINVAL for a payload over VBI_VU_BACKEND_PAYLOAD_MAX. */
+int vbi_vu_backend_send_msg(struct vbi_vu_backend *b, uint32_t request, bool need_reply,
+			    const void *payload, uint32_t size, int fd);
 /* Consume every REPLY_ACK that arrived; *nack counts non-zero ones. 0, -ECONNRESET (the
  * front-end closed the channel), -EPROTO (not an expected ack), or a negative errno. */
 int vbi_vu_backend_readable(struct vbi_vu_backend *b, uint64_t *nack);
