@@ -32,7 +32,9 @@
  *    for a protocol violation, or the device was reset with requests in flight), with a used
  *    length of 0 (no writable byte) or the chain's whole writable length;
  *  - a chain whose last writable byte no other buffer covers has 0, 1 or 2 there, or is
- *    returned with length 0;
+ *    returned with length 0; that byte is poisoned (0xff) when the chain is added, so a
+ *    status never written is caught;
+ *  - nothing in the buffer area changes but the device-writable buffers of added chains;
  *  - every operation reaching the backend is one the model validated: known op, data length
  *    a multiple of 512 equal to the sum of at most seg_max + VB_BLK_IOV_SLACK iovecs, each
  *    inside the guest, and the byte range inside the capacity; discard/write zeroes within
@@ -73,7 +75,6 @@ struct chain_desc {
 struct fz {
 	struct vbt_guest	g;
 	struct vbt_split	r;
-	struct vb_transport_ops	tops;
 	struct vb_blk_backend_ops ops;
 	struct vb_blk_config	cfg;
 	struct vb_blk		*blk;
@@ -87,28 +88,9 @@ struct fz {
 	unsigned int		n_pending;
 	struct chain_desc	ch[MAX_CHAINS];
 	unsigned int		n_ch;
+	uint8_t			shadow[BUF_AREA];	/* the buffer area as the driver left it */
+	uint8_t			may_write[BUF_AREA];	/* in a device-writable buffer */
 };
-
-static int t_notify(void *t, uint16_t q)
-{
-	(void)t;
-	(void)q;
-	return 0;
-}
-
-static int t_config_changed(void *t)
-{
-	(void)t;
-	return 0;
-}
-
-static bool guest_inside(const struct fz *f, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	return b >= f->g.base && (size_t)(b - f->g.base) <= f->g.size &&
-	       len <= f->g.size - (size_t)(b - f->g.base);
-}
 
 /* What the model promises about every operation it hands over. */
 static void check_io(struct fz *f, const struct vb_blk_io *io)
@@ -129,7 +111,7 @@ static void check_io(struct fz *f, const struct vb_blk_io *io)
 			       "iov_num %u", io->iov_num);
 		for (unsigned int i = 0; i < io->iov_num; i++) {
 			VBT_FUZZ_CHECK(io->iov[i].len > 0, "empty iovec");
-			VBT_FUZZ_CHECK(guest_inside(f, io->iov[i].base, io->iov[i].len),
+			VBT_FUZZ_CHECK(vbt_fuzz_guest_holds(&f->g, io->iov[i].base, io->iov[i].len),
 				       "iovec outside the guest");
 			sum += io->iov[i].len;
 		}
@@ -225,6 +207,34 @@ static bool covered_elsewhere(const struct fz *f, unsigned int c, unsigned int k
 	return false;
 }
 
+/* Poison chain ci's status byte if only that buffer covers it (the device never reads a
+ * writable buffer): a chain returned with it still 0xff was never answered. */
+static void poison_status(struct fz *f, unsigned int ci)
+{
+	const struct chain_desc *c = &f->ch[ci];
+
+	for (unsigned int k = c->n; k-- > 0;) {
+		const struct vbt_buf *b = &c->b[k];
+		uint64_t gpa = b->gpa + b->len - 1;
+
+		if (!b->write)
+			continue;
+		if (!covered_elsewhere(f, ci, k, gpa)) {
+			*(uint8_t *)vbt_guest_ptr(&f->g, gpa) = 0xff;
+			f->shadow[gpa - f->g.gpa] = 0xff;
+		}
+		break;
+	}
+}
+
+/* The device wrote nothing but the device-writable buffers it was given. */
+static void check_untouched(const struct fz *f)
+{
+	for (size_t i = 0; i < BUF_AREA; i++)
+		VBT_FUZZ_CHECK(f->may_write[i] || f->g.base[i] == f->shadow[i],
+			       "guest byte 0x%zx written outside the writable buffers", i);
+}
+
 static void collect(struct fz *f, bool strict)
 {
 	uint32_t id, len;
@@ -271,17 +281,11 @@ static void collect(struct fz *f, bool strict)
 
 static int bring_up(struct fz *f, uint8_t flags)
 {
-	struct vb_queue_config qc = { .num = QNUM, .desc = f->r.desc_gpa,
-				      .driver = f->r.avail_gpa, .device = f->r.used_gpa };
 	uint64_t feat = vb_dev_get_features(f->dev) & ~VB_BIT(VB_VIRTIO_F_RING_PACKED);
 
 	if (!(flags & 0x08))
 		feat &= ~VB_BIT(VB_VIRTIO_F_EVENT_IDX);
-	if (vb_dev_set_status(f->dev, VB_VIRTIO_S_ACKNOWLEDGE) ||
-	    vb_dev_set_status(f->dev, VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER) ||
-	    vb_dev_set_driver_features(f->dev, feat) ||
-	    vb_dev_set_status(f->dev, VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER |
-			      VB_VIRTIO_S_FEATURES_OK))
+	if (vbt_fuzz_dev_features(f->dev, feat) < 0)
 		return -1;
 	if (flags & 0x20) {
 		uint8_t v = 0;
@@ -289,10 +293,7 @@ static int bring_up(struct fz *f, uint8_t flags)
 		VBT_FUZZ_CHECK(vb_dev_config_write(f->dev, VB_VIRTIO_BLK_CONFIG_WRITEBACK, &v, 1)
 			       == 0, "writeback refused");
 	}
-	if (vb_dev_queue_set_config(f->dev, 0, &qc) || vb_dev_queue_enable(f->dev, 0, true))
-		return -1;
-	return vb_dev_set_status(f->dev, VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER |
-				 VB_VIRTIO_S_FEATURES_OK | VB_VIRTIO_S_DRIVER_OK) ? -1 : 0;
+	return vbt_fuzz_dev_ready(f->dev, &f->r, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -319,44 +320,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->async = f->flags & 0x02;
 
 	f->n_ch = n_chains;
-	for (unsigned int i = 0; i < n_chains; i++) {
-		struct chain_desc *c = &f->ch[i];
-
-		c->n = 1u + vbt_fuzz_u8(&in) % MAX_BUFS;
-		for (unsigned int k = 0; k < c->n; k++) {
-			uint16_t off = (uint16_t)(vbt_fuzz_u16(&in) % BUF_AREA);
-			uint16_t x = vbt_fuzz_u16(&in);
-			uint32_t len = x & 0x1fffu;
-
-			if (len > BUF_AREA - off)
-				len = BUF_AREA - off;
-			if (len == 0)
-				len = 1;	/* the driver simulator writes what it is given */
-			c->b[k] = (struct vbt_buf){ 0, len, (x & 0x8000u) != 0 };
-			c->b[k].gpa = off;	/* made absolute below */
-		}
-	}
-	if (vbt_fuzz_guest_init(&f->g, layout, ro_mask, wo_mask, in.p, in.left) < 0)
+	for (unsigned int i = 0; i < n_chains; i++)
+		f->ch[i].n = vbt_fuzz_chain_get(&in, f->ch[i].b, MAX_BUFS, BUF_AREA, 0x1fffu);
+	/* Rings and indirect tables after the buffer area, in one read-write region. */
+	if (vbt_fuzz_guest_init_rings(&f->g, layout, ro_mask, wo_mask, in.p, in.left,
+				      BUF_AREA) < 0)
 		goto out_free;
-	/* Ring and indirect tables after the buffer area, in one read-write region (a ring
-	 * area must not straddle regions): the small regions there are merged. */
-	if (vbt_fuzz_region_size(layout) && vbt_fuzz_region_size(layout) < VBT_FUZZ_GUEST_SIZE -
-	    BUF_AREA) {
-		struct vb_mem_region tail = { .guest_addr = f->g.gpa + BUF_AREA,
-			.size = VBT_FUZZ_GUEST_SIZE - BUF_AREA, .host_ptr = f->g.base + BUF_AREA,
-			.flags = VB_MEM_F_READ | VB_MEM_F_WRITE };
-
-		for (uint64_t a = BUF_AREA; a < VBT_FUZZ_GUEST_SIZE; a += vbt_fuzz_region_size(layout))
-			VBT_FUZZ_CHECK(vb_mem_remove(&f->g.mem, f->g.gpa + a) == 0, "remove");
-		VBT_FUZZ_CHECK(vb_mem_add(&f->g.mem, &tail) == 0, "add tail");
-	} else {
-		for (unsigned int i = 0; i < f->g.mem.n_regions; i++)
-			if (f->g.regions[i].guest_addr - f->g.gpa + f->g.regions[i].size > BUF_AREA)
-				vbt_guest_set_region_flags(&f->g, i,
-							   VB_MEM_F_READ | VB_MEM_F_WRITE);
-	}
-	f->g.next = BUF_AREA;
 	vbt_split_init(&f->r, &f->g, QNUM);
+	memcpy(f->shadow, f->g.base, BUF_AREA);
 
 	f->cfg = (struct vb_blk_config){ .version = VB_BLK_CONFIG_V1, .capacity = DISK_SECTORS,
 		.num_queues = 1, .queue_num_max = QNUM, .seg_max = seg_max,
@@ -371,11 +342,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->ops = (struct vb_blk_backend_ops){ .version = VB_BLK_BACKEND_OPS_V1,
 		.submit = fake_submit, .drain = fake_drain };
 	VBT_FUZZ_CHECK(vb_blk_create(&f->cfg, &f->ops, f, &f->blk) == 0, "vb_blk_create");
-	f->tops = (struct vb_transport_ops){ .version = VB_TRANSPORT_OPS_V1,
-		.notify = t_notify, .config_changed = t_config_changed };
 	VBT_FUZZ_CHECK(vb_dev_init(f->dev_storage, sizeof(f->dev_storage),
-				   vb_blk_device_ops(f->blk), f->blk, &f->tops, f, &f->g.mem,
-				   &f->dev) == 0, "vb_dev_init");
+				   vb_blk_device_ops(f->blk), f->blk, &vbt_fuzz_quiet_tops, f,
+				   &f->g.mem, &f->dev) == 0, "vb_dev_init");
 	if (bring_up(f, f->flags) < 0)
 		goto out;
 
@@ -391,9 +360,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		for (unsigned int k = 0; k < c->n; k++) {
 			c->b[k].gpa += f->g.gpa;
-			if (c->b[k].write)
+			if (c->b[k].write) {
 				c->write_len += c->b[k].len;
+				memset(f->may_write + (c->b[k].gpa - f->g.gpa), 1, c->b[k].len);
+			}
 		}
+		poison_status(f, i);
 		c->head = vbt_split_add(&f->r, c->b, c->n, (f->flags & 0x04) != 0);
 	}
 	vb_dev_kick(f->dev, 0);
@@ -405,6 +377,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		VBT_FUZZ_CHECK(vb_blk_inflight(f->blk) == 0, "in flight after reset");
 		VBT_FUZZ_CHECK(f->n_pending == 0, "backend not drained");
 		collect(f, false);
+		check_untouched(f);
 		goto out;
 	}
 	/* Complete in a fuzzed order. */
@@ -419,6 +392,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       vb_blk_inflight(f->blk));
 	broken = broken || vb_vq_error(vb_dev_queue(f->dev, 0)) != 0;
 	collect(f, true);
+	check_untouched(f);
 	if (!broken)
 		for (unsigned int i = 0; i < f->n_ch; i++)
 			VBT_FUZZ_CHECK(f->ch[i].returned, "chain %u (head %u) never returned", i,

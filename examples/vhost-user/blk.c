@@ -87,15 +87,7 @@ static int blk_option(void *state, int key, const char *arg)
 		b->num_queues = (unsigned int)v;
 		return 0;
 	case BLK_OPT_QUEUE_SIZE:
-		/* A power of two for split rings (virtio 1.2, 2.7 "Split Virtqueues"). */
-		if (parse_uint("--queue-size", arg, 2, 32768, &v) < 0)
-			return -EINVAL;
-		if (v & (v - 1)) {
-			fprintf(stderr, PROG ": --queue-size must be a power of 2\n");
-			return -EINVAL;
-		}
-		b->queue_size = (unsigned int)v;
-		return 0;
+		return parse_queue_size(arg, 32768, &b->queue_size);
 	case BLK_OPT_DIRECT:
 		b->direct = true;
 		return 0;

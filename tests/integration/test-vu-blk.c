@@ -35,6 +35,8 @@
 #include "virtio-backend.h"
 #include "virtio-backend/devices/blk.h"
 #include "virtio-backend/transports/vhost-user.h"
+#include "vbt-daemon.h"
+#include "vbt-packed.h"
 #include "vbt-vu-client.h"
 
 #define GUEST_GPA	0x40000000u
@@ -61,11 +63,8 @@ struct qbufs {
 
 struct fix {
 	const char		*backend;	/* "sync" or "uring" */
-	char			dir[64];
-	char			sock[128];
+	struct vbt_daemon	d;
 	char			image[128];
-	char			log[128];
-	pid_t			pid;
 	struct vbt_vu_client	c;
 	bool			client;
 	struct qbufs		qb[2];
@@ -84,21 +83,9 @@ static void fill(uint8_t *buf, size_t len, uint8_t seed)
 		buf[i] = (uint8_t)(seed + i * 13u + (i >> 9));
 }
 
-static void dump_log(const struct fix *f)
-{
-	char line[512];
-	FILE *l = fopen(f->log, "r");
-
-	if (!l)
-		return;
-	while (fgets(line, sizeof(line), l))
-		fprintf(stderr, "  | %s", line);
-	fclose(l);
-}
-
 static int count_log_lines(const struct fix *f)
 {
-	FILE *l = fopen(f->log, "r");
+	FILE *l = fopen(f->d.log, "r");
 	int n = 0, ch;
 
 	if (!l)
@@ -107,101 +94,6 @@ static int count_log_lines(const struct fix *f)
 		n += ch == '\n';
 	fclose(l);
 	return n;
-}
-
-static bool log_has(const struct fix *f, const char *text)
-{
-	char line[512];
-	FILE *l = fopen(f->log, "r");
-	bool found = false;
-
-	if (!l)
-		return false;
-	while (!found && fgets(line, sizeof(line), l))
-		found = strstr(line, text) != NULL;
-	fclose(l);
-	return found;
-}
-
-/*
- * Start the daemon: argv after the program name, NULL-terminated. Its stderr goes to f->log
- * (and through to ours with VBT_VU_VERBOSE); keep_fd survives the exec.
- */
-static pid_t spawn(const struct fix *f, const char *const *args, int keep_fd)
-{
-	const char *argv[24];
-	unsigned int n = 0;
-	pid_t pid;
-
-	argv[n++] = daemon_path;
-	while (*args && n < 23)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		int lfd = open(f->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		if (lfd >= 0 && !getenv("VBT_VU_VERBOSE"))
-			dup2(lfd, 2);
-		if (keep_fd >= 0)
-			fcntl(keep_fd, F_SETFD, 0);
-		execv(daemon_path, (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait up to 20 s for pid; its wait status, or -1 (then it is killed). */
-static int reap(pid_t pid)
-{
-	int st;
-
-	for (int i = 0; i < 2000; i++) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			return st;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
-}
-
-/* Run the daemon to completion with args; its exit status; stdout into out (if given). */
-static int run_daemon(const char *const *args, char *out, size_t out_len)
-{
-	const char *argv[16];
-	unsigned int n = 0;
-	int p[2], st;
-	pid_t pid;
-	size_t got = 0;
-	ssize_t r;
-
-	argv[n++] = daemon_path;
-	while (*args && n < 15)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(p[1], 1);
-		if (null >= 0 && !getenv("VBT_VU_VERBOSE"))
-			dup2(null, 2);
-		execv(daemon_path, (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (out && got + 1 < out_len && (r = read(p[0], out + got, out_len - 1 - got)) > 0)
-		got += (size_t)r;
-	if (out)
-		out[got] = '\0';
-	close(p[0]);
-	st = reap(pid);
-	assert_true(st >= 0 && WIFEXITED(st));
-	return WEXITSTATUS(st);
 }
 
 static int make_fix(void **state, const char *backend)
@@ -213,12 +105,8 @@ static int make_fix(void **state, const char *backend)
 	assert_non_null(f);
 	assert_non_null(buf);
 	f->backend = backend;
-	f->pid = -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vbt-vublk-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->sock, sizeof(f->sock), "%s/sock", f->dir);
-	snprintf(f->image, sizeof(f->image), "%s/disk.img", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/log", f->dir);
+	assert_int_equal(vbt_daemon_init(&f->d, daemon_path, "vublk"), 0);
+	vbt_daemon_file(&f->d, "disk.img", f->image, sizeof(f->image));
 	for (uint64_t i = 0; i < DISK_BYTES; i++)
 		buf[i] = pattern(i);
 	fd = open(f->image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -252,16 +140,12 @@ static void stop_daemon(struct fix *f)
 {
 	int st;
 
-	if (f->pid < 0)
+	if (f->d.pid < 0)
 		return;
-	assert_int_equal(kill(f->pid, SIGTERM), 0);
-	st = reap(f->pid);
-	f->pid = -1;
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		dump_log(f);
+	st = vbt_daemon_end(&f->d);
+	if (st != 0)
 		fail_msg("daemon did not exit 0 on SIGTERM (status 0x%x)", st);
-	}
-	assert_int_equal(access(f->sock, F_OK), -1);
+	assert_int_equal(access(f->d.sock, F_OK), -1);
 }
 
 static int teardown(void **state)
@@ -272,10 +156,7 @@ static int teardown(void **state)
 		vbt_vu_client_fini(&f->c);
 	f->client = false;
 	stop_daemon(f);
-	unlink(f->image);
-	unlink(f->log);
-	unlink(f->sock);
-	rmdir(f->dir);
+	vbt_daemon_fini(&f->d);
 	free(f);
 	return 0;
 }
@@ -283,14 +164,13 @@ static int teardown(void **state)
 /* Start `vb-vhost-user blk --socket-path S --image F --backend B` plus extra args. */
 static void start(struct fix *f, const char *const *extra)
 {
-	const char *args[20] = { "blk", "--socket-path", f->sock, "--image", f->image,
+	const char *args[20] = { "blk", "--socket-path", f->d.sock, "--image", f->image,
 				 "--backend", f->backend };
 	unsigned int n = 7;
 
 	while (extra && *extra && n < 19)
 		args[n++] = *extra++;
-	f->pid = spawn(f, args, -1);
-	assert_true(f->pid > 0);
+	assert_true(vbt_daemon_spawn(&f->d, args, -1) > 0);
 }
 
 static void setup_blk(struct fix *f, uint16_t nq);
@@ -300,11 +180,7 @@ static void connect_blk(struct fix *f, uint16_t nq)
 {
 	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
 	f->client = true;
-	f->c.timeout_ms = 10000;	/* a sanitized daemon starts slowly */
-	if (vbt_vu_connect(&f->c, f->sock) < 0) {
-		dump_log(f);
-		fail_msg("cannot connect to %s", f->sock);
-	}
+	assert_int_equal(vbt_daemon_connect(&f->d, &f->c), 0);
 	setup_blk(f, nq);
 }
 
@@ -373,7 +249,7 @@ static uint8_t blk_req(struct fix *f, uint16_t q, uint32_t type, uint64_t sector
 	for (int w = 0; w < 100 && vbt_split_used_idx(r) == r->last_used; w++)
 		(void)vbt_vu_wait_call(&f->c, q, 100);
 	if (vbt_split_get_used(r, &id, &used_len) != 1) {
-		dump_log(f);
+		vbt_daemon_dump_log(f->d.log);
 		fail_msg("no answer to request type %u on queue %u", type, q);
 	}
 	assert_int_equal(id, head);
@@ -435,10 +311,11 @@ static void test_vu_blk__config_and_id(void **state)
 				 true), VB_VIRTIO_BLK_S_OK);
 	assert_string_equal(id, "disk.img");
 	/* The backend asked for is the one serving. */
-	assert_true(log_has(f, strcmp(f->backend, "uring") ? ", sync, " : ", io_uring, "));
-	assert_true(log_has(f, "listening on"));
-	assert_true(log_has(f, "front-end connected"));
-	assert_true(log_has(f, "driver ready"));
+	assert_true(vbt_daemon_log_has(f->d.log, strcmp(f->backend, "uring") ? ", sync, " :
+				       ", io_uring, "));
+	assert_true(vbt_daemon_log_has(f->d.log, "listening on"));
+	assert_true(vbt_daemon_log_has(f->d.log, "front-end connected"));
+	assert_true(vbt_daemon_log_has(f->d.log, "driver ready"));
 }
 
 /* @verify{VB-REQ-VU-103} @verify{VB-REQ-VU-110} sectors written through the ring are in the
@@ -617,14 +494,14 @@ static void test_vu_blk__next_connection(void **state)
 			 VB_VIRTIO_BLK_S_OK);
 	vbt_vu_client_fini(&f->c);
 	f->client = false;
-	for (int i = 0; i < 500 && !log_has(f, "connection closed"); i++)
+	for (int i = 0; i < 500 && !vbt_daemon_log_has(f->d.log, "connection closed"); i++)
 		usleep(10000);
-	assert_true(log_has(f, "connection closed"));
+	assert_true(vbt_daemon_log_has(f->d.log, "connection closed"));
 	connect_blk(f, 1);
 	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 300, r, sizeof(r), true),
 			 VB_VIRTIO_BLK_S_OK);
 	assert_memory_equal(r, w, sizeof(r));
-	assert_true(log_has(f, "device reset"));
+	assert_true(vbt_daemon_log_has(f->d.log, "device reset"));
 }
 
 /*
@@ -646,7 +523,7 @@ static void test_vu_blk__resize_sighup(void **state)
 	get_config(f, &cfg);
 	assert_true(vb_le64_to_cpu(cfg.capacity) == DISK_SECTORS);
 	assert_int_equal(truncate(f->image, 2 * (off_t)DISK_BYTES), 0);
-	assert_int_equal(kill(f->pid, SIGHUP), 0);
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
 	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 10000), 0);
 	assert_int_equal(req, VB_VU_BACKEND_CONFIG_CHANGE_MSG);
 	assert_true(flags & VB_VU_FLAG_NEED_REPLY);
@@ -658,15 +535,15 @@ static void test_vu_blk__resize_sighup(void **state)
 			 VB_VIRTIO_BLK_S_OK);
 	assert_true(all_zero(r, sizeof(r)));
 	/* Same size again: logged, nothing sent. */
-	assert_int_equal(kill(f->pid, SIGHUP), 0);
-	for (int i = 0; i < 500 && !log_has(f, "unchanged"); i++)
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
+	for (int i = 0; i < 500 && !vbt_daemon_log_has(f->d.log, "unchanged"); i++)
 		usleep(10000);
-	assert_true(log_has(f, "unchanged"));
+	assert_true(vbt_daemon_log_has(f->d.log, "unchanged"));
 	assert_int_equal(vbt_vu_backend_recv(&f->c, &req, &flags, 200), -ETIMEDOUT);
 	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 0, r, sizeof(r), true),
 			 VB_VIRTIO_BLK_S_OK);
 	expect_pattern(r, 0, sizeof(r));
-	assert_false(log_has(f, "shutting down"));
+	assert_false(vbt_daemon_log_has(f->d.log, "shutting down"));
 }
 
 /* @verify{VB-REQ-VU-107} SIGTERM, and SIGINT, with a front-end connected: exit status 0, the
@@ -682,19 +559,19 @@ static void test_vu_blk__signal_clean_exit(void **state)
 	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 0, r, sizeof(r), true),
 			 VB_VIRTIO_BLK_S_OK);
 	stop_daemon(f);		/* SIGTERM: exit 0, socket gone */
-	assert_true(log_has(f, "shutting down"));
+	assert_true(vbt_daemon_log_has(f->d.log, "shutting down"));
 	vbt_vu_client_fini(&f->c);
 	f->client = false;
 	/* SIGINT, idle. */
 	start(f, NULL);
-	for (int i = 0; i < 1000 && access(f->sock, F_OK) != 0; i++)
+	for (int i = 0; i < 1000 && access(f->d.sock, F_OK) != 0; i++)
 		usleep(10000);
-	assert_int_equal(access(f->sock, F_OK), 0);
-	assert_int_equal(kill(f->pid, SIGINT), 0);
-	st = reap(f->pid);
-	f->pid = -1;
+	assert_int_equal(access(f->d.sock, F_OK), 0);
+	assert_int_equal(kill(f->d.pid, SIGINT), 0);
+	st = vbt_daemon_reap(f->d.pid, 20000);
+	f->d.pid = -1;
 	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	assert_int_equal(access(f->sock, F_OK), -1);
+	assert_int_equal(access(f->d.sock, F_OK), -1);
 }
 
 /* @verify{VB-REQ-VU-102} @verify{VB-REQ-VU-101} --print-capabilities prints exactly the
@@ -718,15 +595,15 @@ static void test_vu_blk__command_line(void **state)
 	char out[4096];
 
 	(void)state;
-	assert_int_equal(run_daemon(a1, out, sizeof(out)), 0);
+	assert_int_equal(vbt_daemon_run(daemon_path, a1, out, sizeof(out)), 0);
 	assert_string_equal(out, caps);
-	assert_int_equal(run_daemon(a2, out, sizeof(out)), 0);
+	assert_int_equal(vbt_daemon_run(daemon_path, a2, out, sizeof(out)), 0);
 	assert_string_equal(out, caps);
-	assert_int_equal(run_daemon(help, out, sizeof(out)), 0);
+	assert_int_equal(vbt_daemon_run(daemon_path, help, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "--socket-path"));
 	assert_non_null(strstr(out, "--num-queues"));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(run_daemon(bad[i], NULL, 0), 2);
+		assert_int_equal(vbt_daemon_run(daemon_path, bad[i], NULL, 0), 2);
 }
 
 static int listen_socket(const char *path)
@@ -748,8 +625,8 @@ static void accept_blk(struct fix *f, int lfd, uint16_t nq)
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
 
 	if (poll(&p, 1, 10000) != 1) {
-		dump_log(f);
-		fail_msg("the daemon did not connect to %s", f->sock);
+		vbt_daemon_dump_log(f->d.log);
+		fail_msg("the daemon did not connect to %s", f->d.sock);
 	}
 	if (!f->client) {
 		assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
@@ -775,7 +652,7 @@ static void test_vu_blk__connect_mode(void **state)
 
 	start(f, extra);
 	usleep(200000);		/* the daemon is retrying: nobody listens yet */
-	lfd = listen_socket(f->sock);
+	lfd = listen_socket(f->d.sock);
 	accept_blk(f, lfd, 1);
 	fill(w, sizeof(w), 31);
 	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, 40, w, sizeof(w), false),
@@ -786,10 +663,10 @@ static void test_vu_blk__connect_mode(void **state)
 	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 40, r, sizeof(r), true),
 			 VB_VIRTIO_BLK_S_OK);
 	assert_memory_equal(r, w, sizeof(r));
-	assert_true(log_has(f, "connection closed"));
+	assert_true(vbt_daemon_log_has(f->d.log, "connection closed"));
 	close(lfd);
-	assert_int_equal(access(f->sock, F_OK), 0);
-	unlink(f->sock);	/* stop_daemon() checks that no socket file is left */
+	assert_int_equal(access(f->d.sock, F_OK), 0);
+	unlink(f->d.sock);	/* stop_daemon() checks that no socket file is left */
 }
 
 /* @verify{VB-REQ-VU-106} --fd N with an inherited listening socket: served like
@@ -797,24 +674,24 @@ static void test_vu_blk__connect_mode(void **state)
 static void test_vu_blk__inherited_listening_fd(void **state)
 {
 	struct fix *f = *state;
-	int lfd = listen_socket(f->sock);
+	int lfd = listen_socket(f->d.sock);
 	char num[16];
 	const char *args[] = { "blk", "--fd", num, "--image", f->image, NULL };
 	uint8_t r[512];
 	int st;
 
 	snprintf(num, sizeof(num), "%d", lfd);
-	f->pid = spawn(f, args, lfd);
+	vbt_daemon_spawn(&f->d, args, lfd);
 	close(lfd);
 	connect_blk(f, 1);
 	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 5, r, sizeof(r), true),
 			 VB_VIRTIO_BLK_S_OK);
 	expect_pattern(r, 5 * 512, sizeof(r));
-	assert_int_equal(kill(f->pid, SIGTERM), 0);
-	st = reap(f->pid);
-	f->pid = -1;
+	assert_int_equal(kill(f->d.pid, SIGTERM), 0);
+	st = vbt_daemon_reap(f->d.pid, 20000);
+	f->d.pid = -1;
 	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	unlink(f->sock);
+	unlink(f->d.sock);
 }
 
 /* @verify{VB-REQ-VU-106} --fd N with an inherited connected socket: served, and the daemon
@@ -830,7 +707,7 @@ static void test_vu_blk__inherited_connected_fd(void **state)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	snprintf(num, sizeof(num), "%d", sv[1]);
-	f->pid = spawn(f, args, sv[1]);
+	vbt_daemon_spawn(&f->d, args, sv[1]);
 	close(sv[1]);
 	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
 	f->client = true;
@@ -848,10 +725,10 @@ static void test_vu_blk__inherited_connected_fd(void **state)
 	expect_pattern(r, 9 * 512, sizeof(r));
 	vbt_vu_client_fini(&f->c);
 	f->client = false;
-	st = reap(f->pid);
-	f->pid = -1;
+	st = vbt_daemon_reap(f->d.pid, 20000);
+	f->d.pid = -1;
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		dump_log(f);
+		vbt_daemon_dump_log(f->d.log);
 	assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
@@ -877,16 +754,21 @@ static unsigned int inflight_marked(const void *mem)
 }
 
 /* Negotiate on a fresh connection to the daemon, as QEMU does at every start. */
-static void infl_connect(struct fix *f)
+static void infl_connect_with(struct fix *f, uint64_t features)
 {
 	f->c.timeout_ms = 10000;
-	if (vbt_vu_connect(&f->c, f->sock) < 0) {
-		dump_log(f);
-		fail_msg("cannot connect to %s", f->sock);
+	if (vbt_vu_connect(&f->c, f->d.sock) < 0) {
+		vbt_daemon_dump_log(f->d.log);
+		fail_msg("cannot connect to %s", f->d.sock);
 	}
-	assert_int_equal(vbt_vu_negotiate(&f->c, BLK_FEATURES, VB_VU_PROTOCOL_FEATURES_SUPPORTED,
+	assert_int_equal(vbt_vu_negotiate(&f->c, features, VB_VU_PROTOCOL_FEATURES_SUPPORTED,
 					  true), 0);
 	assert_true(f->c.protocol & VB_BIT(VB_VU_PROTOCOL_F_INFLIGHT_SHMFD));
+}
+
+static void infl_connect(struct fix *f)
+{
+	infl_connect_with(f, BLK_FEATURES);
 }
 
 /*
@@ -952,7 +834,7 @@ static void test_vu_blk__inflight_restart(void **state)
 				     inflight_marked(rec) != INFL_REQS - INFL_STALL); w++)
 		usleep(10000);
 	if (vbt_split_used_idx(r) != INFL_STALL) {
-		dump_log(f);
+		vbt_daemon_dump_log(f->d.log);
 		for (unsigned int i = 0; i < INFL_REQS; i++)
 			fprintf(stderr, "req %u head %u status %u\n", i, heads[i],
 				*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]));
@@ -962,9 +844,9 @@ static void test_vu_blk__inflight_restart(void **state)
 	assert_int_equal(inflight_marked(rec), INFL_REQS - INFL_STALL);
 
 	/* The crash: no drain, no completion, no goodbye. */
-	assert_int_equal(kill(f->pid, SIGKILL), 0);
-	assert_int_equal(waitpid(f->pid, &st, 0), f->pid);
-	f->pid = -1;
+	assert_int_equal(kill(f->d.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(f->d.pid, &st, 0), f->d.pid);
+	f->d.pid = -1;
 	vbt_vu_disconnect(&f->c);
 	for (unsigned int i = INFL_STALL; i < INFL_REQS; i++)
 		assert_int_equal(*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]), 0xff);
@@ -979,7 +861,7 @@ static void test_vu_blk__inflight_restart(void **state)
 	for (int w = 0; w < 1000 && vbt_split_used_idx(r) != INFL_REQS; w++)
 		(void)vbt_vu_wait_call(&f->c, 0, 10);
 	if (vbt_split_used_idx(r) != INFL_REQS) {
-		dump_log(f);
+		vbt_daemon_dump_log(f->d.log);
 		fail_msg("used index %u after the restart, expected %u", vbt_split_used_idx(r),
 			 INFL_REQS);
 	}
@@ -1004,7 +886,7 @@ static void test_vu_blk__inflight_restart(void **state)
 		assert_memory_equal(img, buf, INFL_LEN);
 	}
 	assert_int_equal(inflight_marked(rec), 0);
-	assert_true(log_has(f, "3 inflight requests to serve again"));
+	assert_true(vbt_daemon_log_has(f->d.log, "3 inflight requests to serve again"));
 	/* The ring goes on as usual. */
 	f->qb[0].hdr = vbt_guest_alloc(&f->c.g, 16, 16);
 	f->qb[0].data = vbt_guest_alloc(&f->c.g, DATA_MAX, 4096);
@@ -1017,6 +899,175 @@ static void test_vu_blk__inflight_restart(void **state)
 	close(ifd);
 	free(buf);
 	free(img);
+}
+
+#define PACKED_FEATURES	(BLK_FEATURES | VB_BIT(VB_VIRTIO_F_RING_PACKED) | \
+			 VB_BIT(VB_VIRTIO_F_INDIRECT_DESC))
+
+/* Head entries marked inflight in queue 0's packed record. */
+static unsigned int inflight_marked_packed(const void *mem)
+{
+	const struct vb_vu_inflight_desc_packed *d =
+		(const void *)((const struct vb_vu_inflight_packed *)mem + 1);
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < QSZ; i++)
+		n += __atomic_load_n(&d[i].inflight, __ATOMIC_ACQUIRE) != 0;
+	return n;
+}
+
+/*
+ * @verify{VB-REQ-VU-300} @verify{VB-REQ-VU-304} @verify{VB-REQ-VU-305}
+ * @verify{VB-REQ-VU-306} the same crash with a packed ring, chains of three descriptors and
+ * indirect ones mixed: the front-end reconnects as QEMU 7.2 does after a crash (SET_VRING_BASE
+ * with the position of the last start, as it cannot read a packed ring's); the daemon takes
+ * the position from the packed record, serves every chain popped before the crash again from
+ * its descriptor copies, each buffer id is used exactly once, every write is in the image, no
+ * entry stays marked and the ring goes on
+ */
+static void test_vu_blk__inflight_restart_packed(void **state)
+{
+	struct fix *f = *state;
+	const char *stall[] = { "--test-stall-after", "2", NULL };	/* INFL_STALL */
+	struct vbt_packed *pr = calloc(1, sizeof(*pr));
+	struct vb_vu_inflight infl;
+	uint64_t hdr[INFL_REQS], data[INFL_REQS], status[INFL_REQS];
+	int ids[INFL_REQS];
+	bool seen[INFL_REQS] = { false };
+	uint8_t *buf = malloc(INFL_LEN), *img = malloc(INFL_LEN);
+	unsigned int used = 0;
+	void *rec;
+	int ifd, st;
+
+	assert_non_null(pr);
+	assert_non_null(buf);
+	assert_non_null(img);
+	start(f, stall);
+	assert_int_equal(vbt_vu_client_init(&f->c, GUEST_GPA, GUEST_SIZE), 0);
+	f->client = true;
+	infl_connect_with(f, PACKED_FEATURES);
+	assert_true(f->c.features & VB_BIT(VB_VIRTIO_F_RING_PACKED));
+	assert_int_equal(vbt_vu_get_inflight(&f->c, 1, QSZ, &infl, &ifd), 0);
+	assert_true(infl.mmap_size >= sizeof(struct vb_vu_inflight_packed) +
+		    QSZ * sizeof(struct vb_vu_inflight_desc_packed));
+	rec = mmap(NULL, (size_t)infl.mmap_size, PROT_READ, MAP_SHARED, ifd,
+		   (off_t)infl.mmap_offset);
+	assert_true(rec != MAP_FAILED);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	vbt_packed_init(pr, &f->c.g, QSZ);
+	assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, QSZ, 1u << 15, pr->desc_gpa,
+					    pr->driver_gpa, pr->device_gpa), 0);
+
+	for (unsigned int i = 0; i < INFL_REQS; i++) {
+		struct vb_virtio_blk_req_hdr h = {
+			.type = vb_cpu_to_le32(VB_VIRTIO_BLK_T_OUT),
+			.sector = vb_cpu_to_le64(INFL_SECTOR + i * (INFL_LEN / 512u)),
+		};
+		struct vbt_buf bufs[3];
+
+		hdr[i] = vbt_guest_alloc(&f->c.g, 16, 16);
+		data[i] = vbt_guest_alloc(&f->c.g, INFL_LEN, 4096);
+		status[i] = vbt_guest_alloc(&f->c.g, 1, 1);
+		memcpy(vbt_guest_ptr(&f->c.g, hdr[i]), &h, sizeof(h));
+		fill(vbt_guest_ptr(&f->c.g, data[i]), INFL_LEN, (uint8_t)(100 + i));
+		*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]) = 0xff;
+		bufs[0] = (struct vbt_buf){ hdr[i], 16, false };
+		bufs[1] = (struct vbt_buf){ data[i], INFL_LEN, false };
+		bufs[2] = (struct vbt_buf){ status[i], 1, true };
+		ids[i] = vbt_packed_add(pr, bufs, 3, i % 2 == 1);
+		assert_true(ids[i] >= 0);
+	}
+	assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+	for (int w = 0; w < 1000 && inflight_marked_packed(rec) != INFL_REQS - INFL_STALL; w++)
+		usleep(10000);
+	assert_int_equal(inflight_marked_packed(rec), INFL_REQS - INFL_STALL);
+
+	/* The crash. */
+	assert_int_equal(kill(f->d.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(f->d.pid, &st, 0), f->d.pid);
+	f->d.pid = -1;
+	vbt_vu_disconnect(&f->c);
+	for (unsigned int k = 0; k < INFL_STALL; k++) {
+		uint16_t id;
+		unsigned int i;
+
+		assert_int_equal(vbt_packed_get_used(pr, &id, NULL, NULL), 1);
+		for (i = 0; i < INFL_REQS && ids[i] != id; i++)
+			;
+		assert_true(i < INFL_REQS);
+		seen[i] = true;
+		used++;
+	}
+	assert_int_equal(vbt_packed_get_used(pr, NULL, NULL, NULL), 0);
+
+	/* Restart; the base is the stale one of the first start. */
+	start(f, NULL);
+	infl_connect_with(f, PACKED_FEATURES);
+	assert_int_equal(vbt_vu_set_inflight(&f->c, &infl, ifd), 0);
+	assert_int_equal(vbt_vu_set_mem_table(&f->c), 0);
+	assert_int_equal(vbt_vu_setup_vq_at(&f->c, 0, QSZ, 1u << 15, pr->desc_gpa,
+					    pr->driver_gpa, pr->device_gpa), 0);
+	for (int w = 0; w < 1000 && used < INFL_REQS; w++) {
+		uint16_t id;
+		uint32_t len;
+		int got = vbt_packed_get_used(pr, &id, &len, NULL);
+		unsigned int i;
+
+		assert_true(got >= 0);
+		if (got == 0) {
+			(void)vbt_vu_wait_call(&f->c, 0, 10);
+			continue;
+		}
+		for (i = 0; i < INFL_REQS && ids[i] != id; i++)
+			;
+		assert_true(i < INFL_REQS);
+		assert_false(seen[i]);
+		seen[i] = true;
+		assert_int_equal(len, 1);
+		used++;
+	}
+	if (used != INFL_REQS) {
+		vbt_daemon_dump_log(f->d.log);
+		fail_msg("%u chains used after the restart, expected %u", used, INFL_REQS);
+	}
+	assert_int_equal(vbt_packed_get_used(pr, NULL, NULL, NULL), 0);
+	for (unsigned int i = 0; i < INFL_REQS; i++) {
+		assert_int_equal(*(uint8_t *)vbt_guest_ptr(&f->c.g, status[i]), VB_VIRTIO_BLK_S_OK);
+		host_read(f, (uint64_t)(INFL_SECTOR + i * (INFL_LEN / 512u)) * 512u, img, INFL_LEN);
+		fill(buf, INFL_LEN, (uint8_t)(100 + i));
+		assert_memory_equal(img, buf, INFL_LEN);
+	}
+	assert_int_equal(inflight_marked_packed(rec), 0);
+	assert_true(vbt_daemon_log_has(f->d.log, "3 inflight requests to serve again"));
+	/* The ring goes on from the recovered position: one more read. */
+	{
+		struct vb_virtio_blk_req_hdr h = {
+			.type = vb_cpu_to_le32(VB_VIRTIO_BLK_T_IN),
+			.sector = vb_cpu_to_le64(INFL_SECTOR),
+		};
+		struct vbt_buf bufs[3];
+		int got = 0;
+
+		memcpy(vbt_guest_ptr(&f->c.g, hdr[0]), &h, sizeof(h));
+		memset(vbt_guest_ptr(&f->c.g, data[0]), 0, INFL_LEN);
+		bufs[0] = (struct vbt_buf){ hdr[0], 16, false };
+		bufs[1] = (struct vbt_buf){ data[0], INFL_LEN, true };
+		bufs[2] = (struct vbt_buf){ status[0], 1, true };
+		assert_true(vbt_packed_add(pr, bufs, 3, false) >= 0);
+		assert_int_equal(vbt_vu_kick(&f->c, 0), 0);
+		for (int w = 0; w < 500 && got == 0; w++) {
+			(void)vbt_vu_wait_call(&f->c, 0, 10);
+			got = vbt_packed_get_used(pr, NULL, NULL, NULL);
+		}
+		assert_int_equal(got, 1);
+		fill(buf, INFL_LEN, 100);
+		assert_memory_equal(vbt_guest_ptr(&f->c.g, data[0]), buf, INFL_LEN);
+	}
+	munmap(rec, (size_t)infl.mmap_size);
+	close(ifd);
+	free(buf);
+	free(img);
+	free(pr);
 }
 
 /*
@@ -1053,9 +1104,9 @@ static void test_vu_blk__inflight_refused(void **state)
 	assert_int_equal(vbt_vu_get_u64(&f->c, VB_VU_GET_FEATURES, &v), 0);
 	close(ifd);
 	assert_int_equal(vbt_vu_get_inflight(&f->c, 0, QSZ, &infl, &ifd), -ECONNRESET);
-	for (int i = 0; i < 500 && !log_has(f, "GET_INFLIGHT_FD"); i++)
+	for (int i = 0; i < 500 && !vbt_daemon_log_has(f->d.log, "GET_INFLIGHT_FD"); i++)
 		usleep(10000);
-	assert_true(log_has(f, "GET_INFLIGHT_FD"));
+	assert_true(vbt_daemon_log_has(f->d.log, "GET_INFLIGHT_FD"));
 }
 
 /* Probe io_uring once (seccomp or an old kernel forbid it in some sandboxes). */
@@ -1084,6 +1135,43 @@ static void probe_uring(void)
 	}
 }
 
+/*
+ * @verify{VB-REQ-VU-520} --poll-us: requests are answered with the right data while the
+ * daemon polls; the ring says "do not kick" during the window and asks for kicks again once
+ * idle, after which a kicked request is still served; a window above 1 s is a usage error.
+ */
+static void test_vu_blk__poll_us(void **state)
+{
+	static const char *const extra[] = { "--poll-us", "200000", NULL };
+	static const char *const too_long[] = { "blk", "--socket-path", "/tmp/x", "--image",
+						"/dev/null", "--poll-us", "1000001", NULL };
+	struct fix *f = *state;
+	struct vbt_split *r;
+	uint8_t w[4096], rd[4096];
+
+	assert_int_equal(vbt_daemon_run(daemon_path, too_long, NULL, 0), 2);
+	start(f, extra);
+	connect_blk(f, 1);
+	r = &f->c.vq[0].r;
+	for (unsigned int i = 0; i < 16; i++) {
+		fill(w, sizeof(w), (uint8_t)(50 + i));
+		assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_OUT, 64u + 8u * i, w, sizeof(w),
+					 false), VB_VIRTIO_BLK_S_OK);
+		assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 64u + 8u * i, rd, sizeof(rd),
+					 true), VB_VIRTIO_BLK_S_OK);
+		assert_memory_equal(rd, w, sizeof(w));
+	}
+	assert_true(vbt_daemon_log_has(f->d.log, "busy-polling"));
+	/* Idle: the window of 200 ms ends and kicks are asked for again. */
+	for (int i = 0; i < 500 && vbt_split_device_no_notify(r); i++)
+		usleep(10000);
+	assert_false(vbt_split_device_no_notify(r));
+	assert_int_equal(blk_req(f, 0, VB_VIRTIO_BLK_T_IN, 64u, rd, sizeof(rd), true),
+			 VB_VIRTIO_BLK_S_OK);
+	fill(w, sizeof(w), 50);
+	assert_memory_equal(rd, w, sizeof(w));
+}
+
 #define DISK_TESTS(setup) \
 	cmocka_unit_test_setup_teardown(test_vu_blk__config_and_id, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__write_read_back, setup, teardown), \
@@ -1094,7 +1182,9 @@ static void probe_uring(void)
 	cmocka_unit_test_setup_teardown(test_vu_blk__signal_clean_exit, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__resize_sighup, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_vu_blk__connect_mode, setup, teardown), \
-	cmocka_unit_test_setup_teardown(test_vu_blk__inflight_restart, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_vu_blk__poll_us, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__inflight_restart, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_vu_blk__inflight_restart_packed, setup, teardown)
 
 int main(int argc, char **argv)
 {
@@ -1111,12 +1201,9 @@ int main(int argc, char **argv)
 	const struct CMUnitTest uring_tests[] = { DISK_TESTS(setup_uring) };
 	int fails = 0;
 
-	daemon_path = argc > 1 ? argv[1] : getenv("VB_VHOST_USER");
-	if (!daemon_path || access(daemon_path, X_OK) != 0) {
-		printf("SKIP: vb-vhost-user not found (pass its path or set VB_VHOST_USER)\n");
+	daemon_path = vbt_daemon_find(argc, argv);
+	if (!daemon_path)
 		return 77;
-	}
-	signal(SIGPIPE, SIG_IGN);
 	probe_uring();
 	fails += cmocka_run_group_tests_name("vu-blk", plain, NULL, NULL);
 	fails += cmocka_run_group_tests_name("vu-blk-sync", sync_tests, NULL, NULL);

@@ -164,6 +164,109 @@ void *vbt_fuzz_guest_span(const struct vbt_guest *g, uint64_t gpa, size_t len)
 	return g->base + off;
 }
 
+static int quiet_notify(void *t, uint16_t q)
+{
+	(void)t;
+	(void)q;
+	return 0;
+}
+
+static int quiet_config_changed(void *t)
+{
+	(void)t;
+	return 0;
+}
+
+const struct vb_transport_ops vbt_fuzz_quiet_tops = {
+	.version = VB_TRANSPORT_OPS_V1,
+	.notify = quiet_notify,
+	.config_changed = quiet_config_changed,
+};
+
+bool vbt_fuzz_guest_holds(const struct vbt_guest *g, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	return b >= g->base && (size_t)(b - g->base) <= g->size &&
+	       len <= g->size - (size_t)(b - g->base);
+}
+
+int vbt_fuzz_guest_init_rings(struct vbt_guest *g, uint8_t layout, uint32_t ro_mask,
+			      uint32_t wo_mask, const uint8_t *image, size_t image_len,
+			      uint32_t buf_area)
+{
+	size_t step = vbt_fuzz_region_size(layout);
+	int ret = vbt_fuzz_guest_init(g, layout, ro_mask, wo_mask, image, image_len);
+
+	if (ret < 0)
+		return ret;
+	if (step && step < VBT_FUZZ_GUEST_SIZE - buf_area) {
+		/* Small regions: replace those after the buffer area by one. */
+		struct vb_mem_region tail = { .guest_addr = g->gpa + buf_area,
+			.size = VBT_FUZZ_GUEST_SIZE - buf_area, .host_ptr = g->base + buf_area,
+			.flags = VB_MEM_F_READ | VB_MEM_F_WRITE };
+
+		for (uint64_t a = buf_area; a < VBT_FUZZ_GUEST_SIZE; a += step)
+			VBT_FUZZ_CHECK(vb_mem_remove(&g->mem, g->gpa + a) == 0, "remove");
+		VBT_FUZZ_CHECK(vb_mem_add(&g->mem, &tail) == 0, "add tail");
+	} else {
+		for (unsigned int i = 0; i < g->mem.n_regions; i++)
+			if (g->regions[i].guest_addr - g->gpa + g->regions[i].size > buf_area)
+				vbt_guest_set_region_flags(g, i, VB_MEM_F_READ | VB_MEM_F_WRITE);
+	}
+	g->next = buf_area;
+	return 0;
+}
+
+unsigned int vbt_fuzz_chain_get(struct vbt_fuzz_in *in, struct vbt_buf *b, unsigned int max_bufs,
+				uint32_t buf_area, uint16_t len_mask)
+{
+	unsigned int n = 1u + vbt_fuzz_u8(in) % max_bufs;
+
+	for (unsigned int k = 0; k < n; k++) {
+		uint32_t off = vbt_fuzz_u16(in) % buf_area;
+		uint16_t x = vbt_fuzz_u16(in);
+		uint32_t len = x & len_mask;
+
+		if (len > buf_area - off)
+			len = buf_area - off;
+		if (len == 0)
+			len = 1;
+		b[k] = (struct vbt_buf){ off, len, (x & 0x8000u) != 0 };
+	}
+	return n;
+}
+
+int vbt_fuzz_dev_features(struct vb_dev *dev, uint64_t features)
+{
+	const uint8_t st = VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER;
+
+	if (vb_dev_set_status(dev, VB_VIRTIO_S_ACKNOWLEDGE) || vb_dev_set_status(dev, st) ||
+	    vb_dev_set_driver_features(dev, features) ||
+	    vb_dev_set_status(dev, st | VB_VIRTIO_S_FEATURES_OK))
+		return -1;
+	return 0;
+}
+
+int vbt_fuzz_dev_queue(struct vb_dev *dev, uint16_t q, const struct vbt_split *r)
+{
+	struct vb_queue_config qc = { .num = r->num, .desc = r->desc_gpa,
+				      .driver = r->avail_gpa, .device = r->used_gpa };
+
+	if (vb_dev_queue_set_config(dev, q, &qc) || vb_dev_queue_enable(dev, q, true))
+		return -1;
+	return 0;
+}
+
+int vbt_fuzz_dev_ready(struct vb_dev *dev, const struct vbt_split *r, uint16_t nq)
+{
+	for (uint16_t q = 0; q < nq; q++)
+		if (vbt_fuzz_dev_queue(dev, q, &r[q]) < 0)
+			return -1;
+	return vb_dev_set_status(dev, VB_VIRTIO_S_ACKNOWLEDGE | VB_VIRTIO_S_DRIVER |
+				 VB_VIRTIO_S_FEATURES_OK | VB_VIRTIO_S_DRIVER_OK) ? -1 : 0;
+}
+
 bool vbt_fuzz_remap(struct vbt_guest *g, struct vbt_fuzz_remap *rm, uint8_t sel, uint32_t flags)
 {
 	struct vb_mem_region r;

@@ -19,6 +19,7 @@
 #include "virtio-backend.h"
 #include "vbt-dev.h"
 #include "vbt-mem.h"
+#include "vbt-split.h"
 
 /* ---- failure ---------------------------------------------------------------------------- */
 
@@ -111,6 +112,50 @@ struct vbt_fuzz_remap {
  * Returns true if the map changed.
  */
 bool vbt_fuzz_remap(struct vbt_guest *g, struct vbt_fuzz_remap *rm, uint8_t sel, uint32_t flags);
+
+/* ---- device-model fuzzers (fuzz-blk-req.c, fuzz-rng-req.c, ...) ------------------------ */
+
+/* A transport that is told everything and does nothing: notify and config_changed return 0.
+ * For targets that read the used rings themselves instead of waiting for interrupts. */
+extern const struct vb_transport_ops vbt_fuzz_quiet_tops;
+
+/* Whether host bytes [p, p + len) lie inside the guest's mapping (a backend's check of the
+ * iovecs a model hands it). */
+bool vbt_fuzz_guest_holds(const struct vbt_guest *g, const void *p, size_t len);
+
+/*
+ * vbt_fuzz_guest_init() for a target whose driver puts fuzzed buffers in guest offsets
+ * [0, buf_area) and its rings and indirect tables after them: the fuzzed layout and
+ * directions stay on the buffer area, while everything from buf_area on becomes read-write,
+ * and one region if the layout cut it into several (a ring area must not straddle regions).
+ * g->next = buf_area, so that vbt_split_init() places rings there. 0 or a negative errno
+ * (the input is then skipped).
+ */
+int vbt_fuzz_guest_init_rings(struct vbt_guest *g, uint8_t layout, uint32_t ro_mask,
+			      uint32_t wo_mask, const uint8_t *image, size_t image_len,
+			      uint32_t buf_area);
+
+/*
+ * One fuzzed chain of driver buffers into b[]: u8 n (1 + n % max_bufs buffers), then per
+ * buffer 4 bytes: u16 off (guest offset, mod buf_area), u16 x (length x & len_mask, clipped
+ * to the buffer area and at least 1, since the driver simulator writes the descriptor it is
+ * given; bit 15 device-writable). Each gpa is the guest offset: the caller adds the guest's
+ * base address once the guest exists. Returns the number of buffers.
+ */
+unsigned int vbt_fuzz_chain_get(struct vbt_fuzz_in *in, struct vbt_buf *b, unsigned int max_bufs,
+				uint32_t buf_area, uint16_t len_mask);
+
+/* The driver's side of device initialisation (virtio 1.2, 3.1.1 "Driver Requirements:
+ * Device Initialization") up to FEATURES_OK: ACKNOWLEDGE, DRIVER, features, FEATURES_OK.
+ * 0, or -1 if the device refused a step. */
+int vbt_fuzz_dev_features(struct vb_dev *dev, uint64_t features);
+
+/* Set up queue q on split ring r (its size, its three areas) and enable it. 0 or -1. */
+int vbt_fuzz_dev_queue(struct vb_dev *dev, uint16_t q, const struct vbt_split *r);
+
+/* The rest of initialisation: rings r[0 .. nq) as queues 0 .. nq - 1, then DRIVER_OK.
+ * 0, or -1 if the device refused a step. */
+int vbt_fuzz_dev_ready(struct vb_dev *dev, const struct vbt_split *r, uint16_t nq);
 
 /* ---- the queue exerciser ---------------------------------------------------------------- */
 
