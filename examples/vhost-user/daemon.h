@@ -52,6 +52,7 @@ enum {
 	OPT_FD,
 	OPT_CONNECT,
 	OPT_CAPS,
+	OPT_POLL_US,
 	OPT_DEVICE = 512,	/* device options start here */
 };
 
@@ -63,7 +64,18 @@ void logf_(enum vb_log_level level, const char *fmt, ...);
 int parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
 	       unsigned long *out);
 
+/* Parse --queue-size: a power of two (for split rings, virtio 1.2, 2.7 "Split Virtqueues") in
+ * [2, max]; -EINVAL with a message printed. */
+int parse_queue_size(const char *arg, unsigned long max, unsigned int *out);
+
 /* The device types (main.c lists them in vbd_types[]). */
 extern const struct vbd_type vbd_type_blk;
+extern const struct vbd_type vbd_type_rng;
+extern const struct vbd_type vbd_type_net;
+extern const struct vbd_type vbd_type_i2c;
+extern const struct vbd_type vbd_type_gpio;
+extern const struct vbd_type vbd_type_console;
+extern const struct vbd_type vbd_type_input;
+extern const struct vbd_type vbd_type_vsock;
 
 #endif

@@ -10,6 +10,8 @@
  *   vb-vhost-user blk --socket-path PATH --connect ...  (the front-end listens at PATH; the
  *                                        daemon connects, and again after each disconnect)
  *   vb-vhost-user [blk] --print-capabilities (docs/interop/vhost-user.json, then exit 0)
+ *   vb-vhost-user TYPE ... --poll-us N   (busy-poll the rings for N us after the last
+ *                                        request or completion: vb_vu_set_poll())
  *
  * Test hook: --test-stall-after N (blk) lets the first N backend operations through and holds
  * every later one forever (failed with EIO only on a device reset), so a test can kill the
@@ -34,6 +36,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -96,6 +99,13 @@ static void server_log(void *ctx, enum vb_log_level level, const char *msg)
 
 static const struct vbd_type *const vbd_types[] = {
 	&vbd_type_blk,
+	&vbd_type_rng,
+	&vbd_type_net,
+	&vbd_type_i2c,
+	&vbd_type_gpio,
+	&vbd_type_console,
+	&vbd_type_input,
+	&vbd_type_vsock,
 };
 
 int parse_uint(const char *opt, const char *arg, unsigned long min, unsigned long max,
@@ -115,6 +125,20 @@ int parse_uint(const char *opt, const char *arg, unsigned long min, unsigned lon
 	return 0;
 }
 
+int parse_queue_size(const char *arg, unsigned long max, unsigned int *out)
+{
+	unsigned long v;
+
+	if (parse_uint("--queue-size", arg, 2, max, &v) < 0)
+		return -EINVAL;
+	if (v & (v - 1)) {
+		fprintf(stderr, PROG ": --queue-size must be a power of 2\n");
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
 /* ---- command line ------------------------------------------------------------------------ */
 
 static const struct option common_options[] = {
@@ -122,6 +146,7 @@ static const struct option common_options[] = {
 	{ "fd", required_argument, NULL, OPT_FD },
 	{ "connect", no_argument, NULL, OPT_CONNECT },
 	{ "print-capabilities", no_argument, NULL, OPT_CAPS },
+	{ "poll-us", required_argument, NULL, OPT_POLL_US },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
@@ -141,6 +166,9 @@ static void usage(FILE *out, const struct vbd_type *only)
 		"  --fd N              serve inherited fd N: a listening socket, or a connected\n"
 		"                      one (then exit when that front-end leaves)\n"
 		"  --print-capabilities  print the vhost-user.json capabilities and exit\n"
+		"  --poll-us N         busy-poll the queues (and the device) for N us after\n"
+		"                      the last request or completion before sleeping on\n"
+		"                      kicks again: lower latency for a CPU (default 0: off)\n"
 		"  -h, --help          this help\n");
 	for (size_t i = 0; i < ARRAY_SIZE(vbd_types); i++) {
 		const struct vbd_type *t = vbd_types[i];
@@ -165,6 +193,7 @@ struct args {
 	const char		*socket_path;
 	bool			connect;	/* --connect: dial socket_path, redial on loss */
 	int			fd;
+	unsigned long		poll_us;	/* --poll-us: 0 off */
 };
 
 static char prog[] = PROG;
@@ -181,6 +210,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->connect = false;
 	a->connect = false;
 	a->fd = -1;
+	a->poll_us = 0;
 	if (argc > 1 && argv[1][0] != '-') {
 		a->type = find_type(argv[1]);
 		if (!a->type) {
@@ -226,6 +256,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (parse_uint("--fd", optarg, 0, INT_MAX, &v) < 0)
 				return -1;
 			a->fd = (int)v;
+			break;
+		case OPT_POLL_US:
+			if (parse_uint("--poll-us", optarg, 0, VB_VU_POLL_MAX_US, &a->poll_us) < 0)
+				return -1;
 			break;
 		case '?':
 			return -1;	/* getopt_long said why */
@@ -309,7 +343,11 @@ static int serve(struct daemon *d, int sigfd, int dev_fd)
 		ret = epoll_add(epfd, dev_fd, EV_DEVICE);
 	while (ret == 0) {
 		struct epoll_event ev[4];
-		int n = epoll_wait(epfd, ev, (int)ARRAY_SIZE(ev), -1);
+		/* --poll-us: during a poll window, look at the fds without sleeping and let the
+		 * server look at the rings (below) on every turn. */
+		bool polling = vb_vu_polling(d->server);
+		int n = epoll_wait(epfd, ev, (int)ARRAY_SIZE(ev), polling ? 0 : -1);
+		bool dispatched = false;
 
 		if (n < 0) {
 			ret = errno == EINTR ? 0 : -errno;
@@ -331,6 +369,7 @@ static int serve(struct daemon *d, int sigfd, int dev_fd)
 				ret = 1;
 				break;
 			case EV_SERVER:
+				dispatched = true;
 				ret = vb_vu_dispatch(d->server);
 				if (ret < 0)
 					logf_(VB_LOG_ERR, "vhost-user server: %s", strerror(-ret));
@@ -346,6 +385,17 @@ static int serve(struct daemon *d, int sigfd, int dev_fd)
 				break;
 			}
 		}
+		if (ret == 0 && polling && !dispatched) {
+			ret = vb_vu_dispatch(d->server);
+			if (ret < 0)
+				logf_(VB_LOG_ERR, "vhost-user server: %s", strerror(-ret));
+			else
+				ret = 0;
+		}
+		/* Nothing came on any fd: let a task that shares this CPU (the front-end, on a
+		 * small host) run before the next look. */
+		if (polling && n == 0)
+			sched_yield();
 		watch_state(d);
 		if (ret == 0 && d->attached && d->was_connected && !vb_vu_connected(d->server)) {
 			logf_(VB_LOG_INFO, "inherited connection ended: exiting");
@@ -422,6 +472,14 @@ int main(int argc, char **argv)
 		ret = vb_vu_server_new(&cfg, &d.server);
 		if (ret < 0)
 			logf_(VB_LOG_ERR, "vhost-user server: %s", strerror(-ret));
+		if (ret == 0 && a.poll_us) {
+			ret = vb_vu_set_poll(d.server, (uint32_t)a.poll_us);
+			if (ret < 0)
+				logf_(VB_LOG_ERR, "--poll-us: %s", strerror(-ret));
+			else
+				logf_(VB_LOG_INFO, "busy-polling for %lu us after the last request",
+				      a.poll_us);
+		}
 	}
 	if (ret == 0 && a.socket_path && a.connect) {
 		/* @satisfy{VB-REQ-VU-511} */
