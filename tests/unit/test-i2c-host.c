@@ -90,7 +90,7 @@ int ioctl(int fd, unsigned long req, ...)
 			if (m->flags & I2C_M_RD)
 				for (unsigned int k = 0; k < m->len; k++)
 					m->buf[k] = (uint8_t)(0x80u + k);
-			else
+			else if (m->len)	/* a zero-length write may carry no buffer */
 				memcpy(a->wdata[i], m->buf, m->len < 64 ? m->len : 64);
 		}
 		if (a->fail) {
