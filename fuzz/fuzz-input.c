@@ -48,6 +48,10 @@ struct fz {
 	uint64_t		buf[2][QSZ];
 	uint32_t		wlen[2][QSZ];
 	unsigned int		slot;
+	/* Slots held by posted buffers, per queue: no two buffers the device may still write
+	 * share memory, or the order check would read one event over another. */
+	uint64_t		busy[2];
+	uint8_t			slot_of[2][QSZ];
 	struct vb_input_ops	ops;
 	struct vb_input_info	info;
 	struct vb_input		*in;
@@ -93,6 +97,7 @@ static void reap(struct fz *f, uint16_t q)
 		}
 		if (f->posted[q])
 			f->posted[q]--;
+		f->busy[q] &= ~(1ull << f->slot_of[q][id]);
 	}
 }
 
@@ -101,14 +106,21 @@ static bool add(struct fz *f, uint16_t q, uint32_t len, bool write, const void *
 	struct vbt_buf b;
 	uint16_t head;
 
+	unsigned int s;
+
 	if (f->posted[q] >= QSZ - 1u)
 		return false;
-	b = (struct vbt_buf){ f->g.gpa + (uint64_t)(f->slot++ % SLOTS) * SLOT,
-			      len > SLOT ? SLOT : len, write };
+	/* At most 2 * (QSZ - 1) < SLOTS slots are busy: a free one is always found. */
+	do
+		s = f->slot++ % SLOTS;
+	while ((f->busy[0] | f->busy[1]) & (1ull << s));
+	b = (struct vbt_buf){ f->g.gpa + (uint64_t)s * SLOT, len > SLOT ? SLOT : len, write };
 	if (data && !write)
 		memcpy(vbt_guest_ptr(&f->g, b.gpa), data, b.len);
 	head = vbt_split_add(&f->r[q], &b, 1, false);
 	f->buf[q][head] = b.gpa;
+	f->slot_of[q][head] = (uint8_t)s;
+	f->busy[q] |= 1ull << s;
 	f->wlen[q][head] = write ? b.len : 0;
 	f->posted[q]++;
 	return true;
@@ -117,6 +129,7 @@ static bool add(struct fz *f, uint16_t q, uint32_t len, bool write, const void *
 static bool setup_queue(struct fz *f, uint16_t q)
 {
 	f->posted[q] = 0;
+	f->busy[q] = 0;
 	vbt_split_init(&f->r[q], &f->g, QSZ);
 	return vbt_fuzz_dev_queue(f->dev, q, &f->r[q]) == 0;
 }
@@ -128,6 +141,7 @@ static bool probe(struct fz *f)
 		return false;
 	for (uint16_t q = 0; q < 2; q++) {
 		f->posted[q] = 0;
+		f->busy[q] = 0;
 		vbt_split_init(&f->r[q], &f->g, QSZ);
 	}
 	return vbt_fuzz_dev_ready(f->dev, f->r, 2) == 0;
