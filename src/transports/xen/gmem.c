@@ -59,6 +59,7 @@ static void deactivate(struct vbi_xen_gmem *g, struct vbi_xen_map *m)
 			i++;
 	}
 	m->active = false;
+	g->retired++;
 	if (!m->grant)
 		g->mapped -= map_bytes(m);
 }
@@ -66,6 +67,7 @@ static void deactivate(struct vbi_xen_gmem *g, struct vbi_xen_map *m)
 static void unmap(struct vbi_xen_gmem *g, struct vbi_xen_map *m)
 {
 	deactivate(g, m);
+	g->retired--;
 	if (m->grant) {
 		g->hv_ops->unmap_grants(g->hv, m->host, m->pages);
 		g->stats->mapped_grants--;
@@ -195,10 +197,8 @@ static int fault_grants(struct vbi_xen_gmem *g, uint64_t addr, uint64_t len, uin
 	g->stats->grant_maps++;
 	g->stats->mapped_grants++;
 	ret = add_region(g, m, start, end - start);
-	if (ret < 0) {
-		m->active = false;
+	if (ret < 0)
 		unmap(g, m);
-	}
 	return ret;
 }
 
@@ -306,6 +306,9 @@ void vbi_xen_gmem_invalidate(struct vbi_xen_gmem *g)
 
 void vbi_xen_gmem_release(struct vbi_xen_gmem *g, bool all)
 {
+	/* The common case after every dispatch: nothing was taken out, no grant is held. */
+	if (!all && !g->retired && !g->stats->mapped_grants)
+		return;
 	for (unsigned int i = 0; i < VBI_XEN_MAPS; i++) {
 		struct vbi_xen_map *m = &g->maps[i];
 

@@ -97,6 +97,7 @@ struct vbi_xen_gmem {
 	uint64_t		bound;		/* bytes of active foreign mappings */
 	uint64_t		mapped;		/* bytes of active foreign mappings now */
 	uint64_t		seq;
+	uint32_t		retired;	/* mapped but out of the map: unmap at release */
 	struct vb_mem		mem;
 	struct vb_mem_region	regions[VBI_XEN_MEM_REGIONS];
 	struct vbi_xen_map	maps[VBI_XEN_MAPS];
