@@ -27,6 +27,26 @@
 /* Deepest interrupt-parent chain followed: a loop in a hostile blob must end. */
 #define MAX_DEPTH 64
 
+/*
+ * One walk over the tags that must move forward every step. libfdt 1.6.1 (Debian 12) lets a
+ * hostile property length wrap the offset so that fdt_next_tag() does not advance, and its
+ * fdt_check_full() then loops for ever (found by fuzz-dt); here the walk ends within
+ * size_dt_struct / 4 steps because every accepted step moves forward inside the block.
+ */
+static int check_progress(const void *fdt)
+{
+	int offset = 0, next;
+	uint32_t tag;
+
+	do {
+		tag = fdt_next_tag(fdt, offset, &next);
+		if (next < 0 || next <= offset)
+			return -EINVAL;
+		offset = next;
+	} while (tag != FDT_END);
+	return 0;
+}
+
 VB_EXPORT int vb_dt_check(const void *fdt, size_t len)
 {
 	if (!fdt || len < sizeof(struct fdt_header) || len > INT_MAX)
@@ -36,7 +56,8 @@ VB_EXPORT int vb_dt_check(const void *fdt, size_t len)
 	 * '/' libfdt 1.6.1 (Debian 12) fdt_get_name() returns NULL, which its fdt_check_full()
 	 * then dereferences. dtc has written version 17 for many years: older ones are refused.
 	 */
-	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > len || fdt_version(fdt) < 16)
+	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > len || fdt_version(fdt) < 16 ||
+	    check_progress(fdt) != 0)
 		return -EINVAL;
 	/* fdt_check_full() walks the whole structure block within len: afterwards every
 	 * libfdt accessor stays inside the blob. */
