@@ -46,7 +46,7 @@
 #define NPORTS	3u
 #define NQ	(2u * (NPORTS + 1u))
 #define QSZ	8u
-#define SLOTS	48u
+#define SLOTS	64u	/* >= NQ * (QSZ - 1): a free slot always exists */
 #define SLOT	512u
 
 static const char *const names[NPORTS] = { NULL, "org.fuzz.one", "two" };
@@ -66,6 +66,10 @@ struct fz {
 	uint32_t		wlen[NQ][QSZ];	/* writable bytes by head */
 	uint16_t		nq;
 	unsigned int		slot;
+	/* Slots held by posted buffers, per queue: no two buffers the device may still write
+	 * share memory, or the message checks would read one message over another. */
+	uint64_t		busy[NQ];
+	uint8_t			slot_of[NQ][QSZ];
 	struct vb_console_port_ops pops;
 	struct vb_console_port_config pc[NPORTS];
 	struct fport		fp[NPORTS];
@@ -130,9 +134,17 @@ static uint16_t rxq(uint16_t port)
 	return port == 0 ? 0 : (uint16_t)(2u * port + 2u);
 }
 
-static uint64_t slot(struct fz *f)
+static unsigned int slot(struct fz *f)
 {
-	return f->g.gpa + (uint64_t)(f->slot++ % SLOTS) * SLOT;
+	uint64_t held = 0;
+	unsigned int s;
+
+	for (unsigned int q = 0; q < NQ; q++)
+		held |= f->busy[q];
+	do
+		s = f->slot++ % SLOTS;
+	while (held & (1ull << s));
+	return s;
 }
 
 /* Check and forget what the device returned on queue q. */
@@ -176,6 +188,7 @@ static void reap(struct fz *f, uint16_t q)
 		}
 		if (f->posted[q])
 			f->posted[q]--;
+		f->busy[q] &= ~(1ull << f->slot_of[q][id]);
 	}
 }
 
@@ -190,14 +203,18 @@ static bool add(struct fz *f, uint16_t q, uint32_t len, bool write, const void *
 {
 	struct vbt_buf b;
 	uint16_t head;
+	unsigned int s;
 
 	if (q >= f->nq || f->posted[q] >= QSZ - 1u)
 		return false;
-	b = (struct vbt_buf){ slot(f), len > SLOT ? SLOT : len, write };
+	s = slot(f);
+	b = (struct vbt_buf){ f->g.gpa + (uint64_t)s * SLOT, len > SLOT ? SLOT : len, write };
 	if (data && !write)
 		memcpy(vbt_guest_ptr(&f->g, b.gpa), data, b.len);
 	head = vbt_split_add(&f->r[q], &b, 1, false);
 	f->buf[q][head] = b.gpa;
+	f->slot_of[q][head] = (uint8_t)s;
+	f->busy[q] |= 1ull << s;
 	f->wlen[q][head] = write ? b.len : 0;
 	f->posted[q]++;
 	return true;
@@ -228,6 +245,7 @@ static bool probe(struct fz *f)
 	f->nq = (feat & VB_BIT(VB_VIRTIO_CONSOLE_F_MULTIPORT)) ? NQ : 2u;
 	for (uint16_t q = 0; q < f->nq; q++)
 		vbt_split_init(&f->r[q], &f->g, QSZ);
+	memset(f->busy, 0, sizeof(f->busy));	/* fresh rings: the old buffers are gone */
 	return vbt_fuzz_dev_ready(f->dev, f->r, f->nq) == 0;
 }
 
@@ -331,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				reap(f, q);
 				if (vb_dev_queue_reset(f->dev, q) == 0) {
 					f->posted[q] = 0;
+					f->busy[q] = 0;
 					vbt_split_init(&f->r[q], &f->g, QSZ);
 					(void)vbt_fuzz_dev_queue(f->dev, q, &f->r[q]);
 				}
